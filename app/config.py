@@ -1,0 +1,143 @@
+"""Typed settings, read from the environment (prefix BACKOFFICE_, plus DATABASE_URL)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+ASYNC_DRIVER = "postgresql+asyncpg"
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("backoffice", appauthor=False))
+
+
+def to_async_url(raw: str) -> URL:
+    """Accept a plain libpq URL (also with ?host=/socket/dir) and pick our own driver.
+
+    libpq's ``sslmode`` is spelled ``ssl`` for asyncpg; everything else passes through.
+    """
+    url = make_url(raw)
+    backend = url.drivername.split("+", 1)[0]
+    if backend not in _POSTGRES_SCHEMES:
+        raise ValueError(f"must be a postgresql:// URL, got scheme {url.drivername!r}")
+    query = dict(url.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    return url.set(drivername=ASYNC_DRIVER, query=query)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BACKOFFICE_",
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+        validate_by_name=True,
+    )
+
+    environment: Environment = Environment.development
+    database_url: Annotated[
+        str | None,
+        Field(validation_alias=AliasChoices("DATABASE_URL", "BACKOFFICE_DATABASE_URL")),
+    ] = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
+    db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
+    db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
+    db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
+    db_statement_timeout_ms: Annotated[int, Field(ge=0)] = 30_000
+    retry_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    idempotency_ttl_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    log_level: str = "INFO"
+
+    jwt_secret: SecretStr | None = None
+    jwt_private_key: SecretStr | None = Field(
+        default=None, description="PEM RSA private key; switches tokens to RS256"
+    )
+    jwt_issuer: str = "backoffice"
+    jwt_audience: str = "backoffice-api"
+    access_token_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 14
+
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_window_seconds: Annotated[int, Field(ge=1)] = 900
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value:
+            to_async_url(value)
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _check_jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (use e.g. `openssl rand -hex 32`)")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_external_services(self) -> Settings:
+        if self.environment is Environment.production:
+            if not self.database_url:
+                raise ValueError("production needs DATABASE_URL (no embedded database)")
+            if self.jwt_secret is None and self.jwt_private_key is None:
+                raise ValueError(
+                    "production needs BACKOFFICE_JWT_SECRET (>= 32 random bytes) "
+                    "or BACKOFFICE_JWT_PRIVATE_KEY"
+                )
+        return self
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def async_database_url(self) -> URL:
+        if self.database_url is None:
+            raise RuntimeError("no DATABASE_URL: start the embedded database first")
+        return to_async_url(self.database_url)
+
+
+def describe_settings_error(error: Exception) -> str:
+    """One line per wrong setting, naming the environment variable a user has to fix."""
+    if not isinstance(error, ValidationError):
+        return str(error)
+    parts = []
+    for item in error.errors():
+        loc = "_".join(str(p) for p in item["loc"])
+        name = "DATABASE_URL" if loc == "database_url" else f"BACKOFFICE_{loc.upper()}"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{name}: {message}" if loc else message)
+    return "; ".join(parts)

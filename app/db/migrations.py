@@ -1,0 +1,37 @@
+"""Alembic, driven from code: the CLI, the app's readiness check and the tests use this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: URL | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+def upgrade_to_head(url: URL) -> None:
+    """Runs synchronously (alembic's env.py starts its own event loop)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(r[0] for r in rows)

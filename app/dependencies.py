@@ -1,0 +1,117 @@
+"""Dependencies every router uses: the session, the caller, permission checks, list params."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
+from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import AuthenticationFailed, PermissionDenied
+from app.domain.identity.principal import Principal
+from app.idempotency import IdempotencyKeyHeader, claim_idempotency_key
+from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.security.tokens import TokenService
+
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
+    ),
+    scheme_name="OAuth2",
+    description="Bearer access tokens from the token endpoint (password or client_credentials).",
+    auto_error=False,
+)
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The request's session; its transaction is owned by app.routing.TransactionalRoute."""
+    session: AsyncSession = request.state.session
+    return session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_token_service(request: Request) -> TokenService:
+    service: TokenService = request.app.state.tokens
+    return service
+
+
+async def get_principal(
+    request: Request,
+    authorization: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not authorization or scheme.lower() != "bearer" or not token:
+        raise AuthenticationFailed("a bearer access token is required", error=None)
+    principal = get_token_service(request).principal_from_access_token(token)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+class PermissionRequirement:
+    """Dependency that admits a caller holding `permission` (or, with None, any caller).
+
+    Routes declare these through `require()`/`authenticated()`; the route-table test finds
+    them in each route's dependency tree.
+    """
+
+    def __init__(self, permission: str | None) -> None:
+        self.permission = permission
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if self.permission is not None and not principal.has(self.permission):
+            raise PermissionDenied(f"this needs the permission {self.permission!r}")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"PermissionRequirement({self.permission!r})"
+
+
+def require(permission: str) -> Any:
+    return Depends(PermissionRequirement(permission))
+
+
+def authenticated() -> Any:
+    """For routes every signed-in caller may use (their own profile, logout)."""
+    return Depends(PermissionRequirement(None))
+
+
+def get_page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = (
+        DEFAULT_PAGE_SIZE
+    ),
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+    ] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(description="Only items changed at or after this instant (RFC 3339 with offset)"),
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor, updated_since=updated_since)
+
+
+PageParams = Annotated[PageRequest, Depends(get_page_request)]
+
+
+async def idempotent(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    key: IdempotencyKeyHeader = None,
+) -> None:
+    await claim_idempotency_key(request, session, principal, key)
+
+
+Idempotent = Depends(idempotent)

@@ -1,0 +1,73 @@
+"""Errors the domain raises. They say *what* went wrong; app/errors.py decides the HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """A rule refused the request. `detail` is safe to show to the caller."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The resource does not exist, or the caller may not know that it does."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (duplicate, request still in flight...)."""
+
+
+class RuleViolation(DomainError):
+    """The request is well-formed but breaks a business rule."""
+
+
+class PreconditionFailed(DomainError):
+    """The caller's copy is stale (If-Match did not match the current version)."""
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this."""
+
+
+class AuthenticationFailed(DomainError):
+    """No valid credentials. `error` is the RFC 6750 error code for WWW-Authenticate."""
+
+    def __init__(self, detail: str, error: str | None = "invalid_token") -> None:
+        super().__init__(detail)
+        self.error = error
+
+
+class RateLimited(DomainError):
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One bad value: `pointer` is a JSON Pointer into the body, or `parameter` names a
+    query/path/header parameter."""
+
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but is still unusable (bad cursor, bad header...)."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class BadRequest(DomainError):
+    """The request cannot be processed as sent (missing required header, malformed header)."""
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, its schema) is not ready; the caller should retry later."""

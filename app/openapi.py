@@ -1,0 +1,104 @@
+"""The contract: FastAPI's schema plus the error responses each route implies.
+
+Statuses that follow from how a route is declared are added here, so no route can forget them:
+401/403 from its permission requirement, 413 from a body, 422 from parameters, 400/409 from
+Idempotency-Key, 503 from using the database. All error bodies are `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import RouteContext
+from pydantic.json_schema import models_json_schema
+
+from app.errors import PROBLEM_MEDIA_TYPE
+from app.route_policy import api_routes, has_parameters, is_idempotent, permission_requirements
+from app.routing import TransactionalRoute
+from app.schemas.problem import Problem, ValidationProblem
+
+CONTRACT_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _problem(status: str, description: str) -> dict[str, Any]:
+    name = "ValidationProblem" if status == "422" else "Problem"
+    schema = {"$ref": f"#/components/schemas/{name}"}
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
+
+
+def _implied_statuses(route: RouteContext) -> dict[str, str]:
+    implied: dict[str, str] = {}
+    requirements = permission_requirements(route)
+    if requirements:
+        implied["401"] = "Missing, invalid or expired access token"
+        if any(r.permission is not None for r in requirements):
+            implied["403"] = "The caller lacks the permission this operation needs"
+    if route.body_field is not None:
+        implied["413"] = "The request body is larger than the configured limit"
+    if has_parameters(route):
+        implied["422"] = "Invalid parameters or body"
+    if is_idempotent(route):
+        implied["400"] = "Idempotency-Key missing (integration clients) or malformed"
+        implied["409"] = "A request with the same Idempotency-Key is still in flight"
+    if isinstance(route.original_route, TransactionalRoute):
+        implied["503"] = "The database is unavailable; retry after Retry-After seconds"
+    return implied
+
+
+def _complete_responses(operation: dict[str, Any], route: RouteContext) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status, description in _implied_statuses(route).items():
+        responses.setdefault(status, _problem(status, description))
+    for status, response in responses.items():
+        if status[0] in "45" and "content" in response:
+            media: list[dict[str, Any]] = list(response["content"].values())
+            schema = media[0].get("schema") if media else None
+            if status == "422" or "HTTPValidationError" in json.dumps(schema):
+                schema = {"$ref": "#/components/schemas/ValidationProblem"}
+            response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": schema}}
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    _, problem_schemas = models_json_schema(
+        [(Problem, "validation"), (ValidationProblem, "validation")],
+        ref_template="#/components/schemas/{model}",
+    )
+    for name, definition in problem_schemas["$defs"].items():
+        components.setdefault(name, definition)
+    for route in api_routes(app):
+        if not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format].get(method.lower())
+            if operation is not None:
+                _complete_responses(operation, route)
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def render_contract(app: FastAPI) -> str:
+    return json.dumps(app.openapi(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

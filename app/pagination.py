@@ -1,0 +1,58 @@
+"""Cursor pagination: opaque cursors over a stable sort key, `{items, next_cursor}` pages."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from app.domain.errors import FieldError, InvalidInput
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+T = TypeVar("T")
+
+CursorKey = tuple[datetime, uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int
+    cursor: str | None = None
+    updated_since: datetime | None = None
+
+    def after(self) -> CursorKey | None:
+        return decode_cursor(self.cursor) if self.cursor else None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )
+
+
+def encode_cursor(key: CursorKey) -> str:
+    raw = json.dumps([key[0].isoformat(), str(key[1])], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> CursorKey:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, ident = json.loads(raw)
+        at = datetime.fromisoformat(stamp)
+        if at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return at, uuid.UUID(ident)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            "the cursor is not one this API handed out",
+            [FieldError("not a valid cursor", parameter="cursor")],
+        ) from exc

@@ -1,0 +1,108 @@
+"""Access tokens: the only module that touches python-jose.
+
+Hardened on purpose: one algorithm fixed by configuration (never taken from the token), the key
+id must be ours, `exp`/`iat`/`iss`/`aud`/`sub` are required and checked, and oversized tokens are
+refused before any parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jose import JWTError, jwt
+from jose.exceptions import JWSError
+
+from app.domain.errors import AuthenticationFailed
+from app.domain.identity.principal import Principal, PrincipalKind
+from app.domain.identity.roles import permissions_of
+
+MAX_TOKEN_BYTES = 4096
+_REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    algorithm: str  # "HS256" or "RS256"
+    signing_key: str
+    verification_key: str
+
+    @property
+    def kid(self) -> str:
+        return hashlib.sha256(self.verification_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+class TokenService:
+    def __init__(self, key: SigningKey, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        self._key = key
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+
+    def issue_access_token(self, principal: Principal, now: datetime | None = None) -> IssuedToken:
+        now = now or datetime.now(UTC)
+        claims = {
+            "sub": principal.subject,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self._ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "roles": sorted(principal.roles),
+        }
+        token = jwt.encode(
+            claims,
+            self._key.signing_key,
+            algorithm=self._key.algorithm,
+            headers={"kid": self._key.kid},
+        )
+        return IssuedToken(token=token, expires_in=int(self._ttl.total_seconds()))
+
+    def principal_from_access_token(self, token: str) -> Principal:
+        claims = self._verified_claims(token)
+        kind, _, ident = str(claims["sub"]).partition(":")
+        roles = claims.get("roles")
+        try:
+            principal_kind = PrincipalKind(kind)
+            principal_id = uuid.UUID(ident)
+        except ValueError as exc:
+            raise AuthenticationFailed("the token's subject is not valid") from exc
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise AuthenticationFailed("the token's roles are not valid")
+        return Principal(
+            kind=principal_kind,
+            id=principal_id,
+            roles=frozenset(roles),
+            permissions=permissions_of(roles),
+        )
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise AuthenticationFailed("the access token is too large")
+        try:
+            header = jwt.get_unverified_header(token)
+        except (JWTError, JWSError) as exc:
+            raise AuthenticationFailed("the access token is malformed") from exc
+        if header.get("alg") != self._key.algorithm or header.get("kid") != self._key.kid:
+            raise AuthenticationFailed("the access token was not issued by this server")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key.verification_key,
+                algorithms=[self._key.algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={f"require_{claim}": True for claim in _REQUIRED_CLAIMS} | {"leeway": 30},
+            )
+        except (JWTError, JWSError) as exc:
+            raise AuthenticationFailed("the access token is invalid or expired") from exc
+        return claims

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from app.config import Settings
+from app.db.engine import Database
+from app.db.migrations import upgrade_to_head
+from app.main import create_app
+from tests.databases import postgres_server, scratch_database
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[URL]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: URL) -> Iterator[URL]:
+    """One migrated database for the run; tests roll back inside it."""
+    with scratch_database(server_url) as url:
+        upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+
+    def make(url: URL, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": url.render_as_string(hide_password=False),
+            "jwt_secret": TEST_JWT_SECRET,
+            "data_dir": data_dir,
+            "log_level": "WARNING",
+        }
+        return Settings(**(values | overrides))  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(make_settings: Callable[..., Settings], database_url: URL) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def app(settings: Settings, connection: AsyncConnection) -> FastAPI:
+    return create_app(settings, Database.bound_to(connection))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
