@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Header, Request, Response
 from pydantic import BaseModel
 
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import BadRequest
 
 IfMatchHeader = Annotated[
@@ -23,16 +23,6 @@ IfMatchHeader = Annotated[
 
 def version_etag(version: int) -> str:
     return f'"{version}"'
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedVersion:
-    """What If-Match asked for: None = no precondition, else the versions it accepts."""
-
-    versions: frozenset[int] | None
-
-    def admits(self, current: int) -> bool:
-        return self.versions is None or current in self.versions
 
 
 def parse_if_match(header: str | None) -> ExpectedVersion:

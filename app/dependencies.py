@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -11,10 +12,14 @@ from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
+from app.domain.actor import Actor
 from app.domain.errors import AuthenticationFailed, PermissionDenied
+from app.domain.identity.authentication import LoginPolicy
 from app.domain.identity.principal import Principal
 from app.idempotency import IdempotencyKeyHeader, claim_idempotency_key
 from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.request_context import current_request_id
 from app.security.tokens import TokenService
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
@@ -115,3 +120,20 @@ async def idempotent(
 
 
 Idempotent = Depends(idempotent)
+
+
+def actor_for(principal: Principal) -> Actor:
+    """The audit log's view of the caller, with this request's id."""
+    return Actor(principal.subject, current_request_id())
+
+
+def login_policy(request: Request) -> LoginPolicy:
+    settings: Settings = request.app.state.settings
+    return LoginPolicy(
+        max_failures=settings.login_max_failures,
+        window=timedelta(seconds=settings.login_window_seconds),
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+    )
+
+
+LoginPolicyDep = Annotated[LoginPolicy, Depends(login_policy)]

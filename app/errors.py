@@ -220,3 +220,21 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    """A token-endpoint error: a problem document that also carries RFC 6749's `error` fields.
+
+    Returned (not raised) by the token route, so counted failures are committed.
+    """
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="backoffice"'
+    return problem(
+        status,
+        slug=error.replace("_", "-"),
+        detail=description,
+        headers=headers,
+        error=error,
+        error_description=description,
+    )

@@ -18,7 +18,7 @@ from app.idempotency import install_idempotency
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.openapi import install_openapi
-from app.routers import health
+from app.routers import admin, audit, auth, health
 from app.security.keys import load_signing_key
 from app.security.tokens import TokenService
 
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_idempotency(app)
-    app.include_router(health.router)
+    for router in (health.router, auth.router, admin.router, audit.router):
+        app.include_router(router)
     install_openapi(app)
     return app

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.pagination import CursorKey, PageRequest, encode_cursor
 
@@ -18,8 +19,8 @@ async def fetch_page(
     stmt: Select[R],
     *,
     page: PageRequest,
-    stamp: ColumnElement[Any],
-    ident: ColumnElement[Any],
+    stamp: InstrumentedAttribute[Any],
+    ident: InstrumentedAttribute[Any],
 ) -> tuple[Sequence[R], str | None]:
     """Rows after the cursor in (stamp, id) order, plus the cursor of the next page.
 
@@ -36,4 +37,4 @@ async def fetch_page(
         return rows, None
     rows = rows[: page.limit]
     last = rows[-1]
-    return rows, encode_cursor((getattr(last, str(stamp.key)), getattr(last, str(ident.key))))
+    return rows, encode_cursor((getattr(last, stamp.key), getattr(last, ident.key)))

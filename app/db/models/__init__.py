@@ -1,5 +1,15 @@
 """All models, imported here so that `Base.metadata` is complete for Alembic."""
 
 from app.db.models.api import IdempotencyRecord
+from app.db.models.audit import AuditEvent
+from app.db.models.identity import Client, LoginThrottle, RefreshToken, User, UserRole
 
-__all__ = ["IdempotencyRecord"]
+__all__ = [
+    "AuditEvent",
+    "Client",
+    "IdempotencyRecord",
+    "LoginThrottle",
+    "RefreshToken",
+    "User",
+    "UserRole",
+]

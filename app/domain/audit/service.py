@@ -1,0 +1,56 @@
+"""The audit log every area writes to for changes to money, stock, people data and access."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AuditEvent
+from app.db.repositories import audit as repo
+from app.db.repositories.audit import AuditFilter
+from app.domain.actor import Actor
+from app.pagination import PageRequest
+
+# Never stored, whatever a caller passes in: credentials do not belong in an audit trail.
+_SECRET_MARKERS = ("password", "secret", "token", "hash")
+
+
+def _without_secrets(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {k: v for k, v in state.items() if not any(m in k.lower() for m in _SECRET_MARKERS)}
+
+
+async def record_change(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: object,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    """Append one event in the caller's transaction: it exists exactly when the change does."""
+    session.add(
+        AuditEvent(
+            id=uuid.uuid4(),
+            actor=actor.subject,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            before=_without_secrets(before),
+            after=_without_secrets(after),
+            request_id=actor.request_id,
+        )
+    )
+    await session.flush()
+
+
+async def list_events(
+    session: AsyncSession, page: PageRequest, where: AuditFilter
+) -> tuple[Sequence[AuditEvent], str | None]:
+    return await repo.list_events(session, page, where)

@@ -1,0 +1,165 @@
+"""Signing in: passwords and client secrets, refresh-token rotation, brute-force throttling.
+
+Failed attempts return None instead of raising, so the caller commits the failure count and
+the revocation of a replayed refresh-token family; both must survive the refused request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Client, RefreshToken, User
+from app.db.repositories import identity as repo
+from app.domain.errors import RateLimited
+from app.domain.identity.principal import Principal, PrincipalKind
+from app.domain.identity.roles import permissions_of
+from app.domain.identity.users import normalize_email
+from app.security.passwords import verify_secret
+
+# A shared office address sees many people's typos: it gets more room than one account.
+SOURCE_LIMIT_FACTOR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    max_failures: int
+    window: timedelta
+    refresh_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    principal: Principal
+    refresh_token: str | None = None
+
+
+def user_principal(user: User) -> Principal:
+    roles = frozenset(user.roles)
+    return Principal(PrincipalKind.user, user.id, roles, permissions_of(roles))
+
+
+def client_principal(client: Client) -> Principal:
+    roles = frozenset({client.role})
+    return Principal(PrincipalKind.client, client.id, roles, permissions_of(roles))
+
+
+def _throttle_key(kind: str, value: str) -> str:
+    # Hashed: the throttle table holds no e-mail or IP address in clear text.
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _check_throttle(
+    session: AsyncSession, policy: LoginPolicy, account_key: str, source_key: str, now: datetime
+) -> None:
+    limits = {
+        account_key: policy.max_failures,
+        source_key: policy.max_failures * SOURCE_LIMIT_FACTOR,
+    }
+    for state in await repo.throttle_states(session, list(limits)):
+        window_end = state.window_started_at + policy.window
+        if state.failures >= limits[state.key] and window_end > now:
+            retry_after = max(1, int((window_end - now).total_seconds()))
+            raise RateLimited("too many failed sign-in attempts; try again later", retry_after)
+
+
+async def _count_failure(
+    session: AsyncSession, policy: LoginPolicy, keys: list[str], now: datetime
+) -> None:
+    for key in keys:
+        await repo.count_login_failure(session, key, now, now - policy.window)
+
+
+async def sign_in_user(
+    session: AsyncSession, policy: LoginPolicy, *, email: str, password: str, source: str
+) -> SignedIn | None:
+    """Password grant. An unknown e-mail, a wrong password and an inactive account look alike."""
+    now = datetime.now(UTC)
+    account_key = _throttle_key("account", normalize_email(email))
+    source_key = _throttle_key("source", source)
+    await _check_throttle(session, policy, account_key, source_key, now)
+    user = await repo.get_user_by_email(session, normalize_email(email))
+    known = user is not None and user.is_active
+    if not await verify_secret(password, user.password_hash if user and known else None):
+        await _count_failure(session, policy, [account_key, source_key], now)
+        return None
+    assert user is not None
+    await repo.clear_login_failures(session, account_key)
+    refresh = await _issue_refresh_token(session, policy, user.id, family_id=uuid.uuid4())
+    return SignedIn(user_principal(user), refresh)
+
+
+async def sign_in_client(
+    session: AsyncSession, policy: LoginPolicy, *, client_id: str, secret: str, source: str
+) -> SignedIn | None:
+    """Client-credentials grant; machines get no refresh token (they hold their secret)."""
+    now = datetime.now(UTC)
+    account_key = _throttle_key("client", client_id)
+    source_key = _throttle_key("source", source)
+    await _check_throttle(session, policy, account_key, source_key, now)
+    try:
+        client = await repo.get_client(session, uuid.UUID(client_id))
+    except ValueError:
+        client = None
+    usable = client is not None and client.is_active
+    if not await verify_secret(secret, client.secret_hash if client and usable else None):
+        await _count_failure(session, policy, [account_key, source_key], now)
+        return None
+    assert client is not None
+    await repo.clear_login_failures(session, account_key)
+    return SignedIn(client_principal(client))
+
+
+async def _issue_refresh_token(
+    session: AsyncSession, policy: LoginPolicy, user_id: uuid.UUID, family_id: uuid.UUID
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            id=uuid.uuid4(),
+            family_id=family_id,
+            user_id=user_id,
+            token_hash=_token_hash(token),
+            expires_at=datetime.now(UTC) + policy.refresh_ttl,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, policy: LoginPolicy, token: str
+) -> SignedIn | None:
+    """Single use: a spent token presented again revokes its whole family (it was stolen,
+    or the legitimate holder's copy was), and every later use of that family fails."""
+    stored = await repo.find_refresh_token_for_update(session, _token_hash(token))
+    if stored is None or stored.revoked_at is not None:
+        return None
+    if stored.used_at is not None:
+        await repo.revoke_refresh_family(session, stored.family_id)
+        return None
+    if stored.expires_at <= datetime.now(UTC):
+        return None
+    user = await repo.get_user(session, stored.user_id)
+    if user is None or not user.is_active:
+        return None
+    stored.used_at = func.now()
+    refresh = await _issue_refresh_token(session, policy, user.id, stored.family_id)
+    return SignedIn(user_principal(user), refresh)
+
+
+async def sign_out(session: AsyncSession, principal: Principal, token: str) -> None:
+    """Revokes the family of the given refresh token when it is the caller's own."""
+    stored = await repo.find_refresh_token_for_update(session, _token_hash(token))
+    if stored is not None and stored.user_id == principal.id:
+        await repo.revoke_refresh_family(session, stored.family_id)

@@ -1,0 +1,46 @@
+"""The audit log, for auditors and admins (permission `audit:read`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.conditional import cached_json
+from app.db.repositories.audit import AuditFilter
+from app.dependencies import PageParams, SessionDep, require
+from app.domain.audit.service import list_events
+from app.pagination import Page
+from app.routing import TransactionalRoute
+from app.schemas.audit import AuditEventRead
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=TransactionalRoute)
+
+Filter = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "/events",
+    operation_id="audit_list_events",
+    response_model=Page[AuditEventRead],
+    dependencies=[require("audit:read")],
+    responses={304: {"description": "Not Modified (If-None-Match matched)"}},
+)
+async def audit_list_events(
+    request: Request,
+    session: SessionDep,
+    page: PageParams,
+    actor: Filter = None,
+    action: Filter = None,
+    resource_type: Filter = None,
+    resource_id: Filter = None,
+    occurred_before: Annotated[AwareDatetime | None, Query()] = None,
+) -> Response:
+    """Events in the order they happened; `updated_since` means "occurred at or after"."""
+    where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)
+    rows, next_cursor = await list_events(session, page, where)
+    body = Page[AuditEventRead](
+        items=[AuditEventRead.model_validate(e) for e in rows], next_cursor=next_cursor
+    )
+    return cached_json(request, body)

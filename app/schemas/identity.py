@@ -1,0 +1,120 @@
+"""Request and response bodies of the auth and admin APIs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
+
+from app.domain.identity.roles import HolderKind, Office, roles_for
+from app.domain.identity.users import MIN_PASSWORD_LENGTH
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)]
+UserRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.user)})]
+ClientRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.client)})]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(RequestModel):
+    id: uuid.UUID | None = Field(default=None, description="Client-supplied id (optional)")
+    email: EmailStr
+    display_name: Name
+    password: Password
+    roles: list[UserRoleName] = Field(max_length=20)
+    is_active: StrictBool = True
+
+
+class UserUpdate(RequestModel):
+    display_name: Name | None = None
+    is_active: StrictBool | None = None
+    roles: list[UserRoleName] | None = Field(default=None, max_length=20)
+
+
+class PasswordSet(RequestModel):
+    password: Password
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+    is_active: bool
+    roles: list[str]
+    employee_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreate(RequestModel):
+    id: uuid.UUID | None = Field(default=None, description="Client-supplied id (optional)")
+    name: Name
+    role: ClientRoleName
+
+
+class ClientUpdate(RequestModel):
+    name: Name | None = None
+    is_active: StrictBool | None = None
+
+
+class ClientRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID = Field(description="Also the `client_id` for the client-credentials grant")
+    name: str
+    role: str
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = Field(description="Shown once; store it now, it cannot be read again")
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a token type, not a secret)
+    expires_in: int
+    refresh_token: str | None = None
+
+
+class LogoutRequest(RequestModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class Me(BaseModel):
+    subject: str
+    kind: Literal["user", "client"]
+    id: uuid.UUID
+    name: str
+    roles: list[str]
+    permissions: list[str]
+
+
+class PermissionRead(BaseModel):
+    name: str
+    office: Office
+    description: str
+
+
+class RoleRead(BaseModel):
+    name: str
+    office: Office
+    holder: HolderKind
+    description: str
+    permissions: list[str]
+
+
+class RoleMatrix(BaseModel):
+    roles: list[RoleRead]
+    permissions: list[PermissionRead]
