@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated
 
 from fastapi import Header, Request, Response
@@ -11,12 +12,20 @@ from pydantic import BaseModel
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import BadRequest
 
+# RFC 9110 13.1.1: `*` or a comma-separated list of (possibly weak) entity tags.
+_ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e]*"'
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_ENTITY_TAG}([ \t]*,[ \t]*{_ENTITY_TAG})*)[ \t]*$"
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+_TAG = re.compile(r'(W/)?"([^"]*)"')
+
+# The syntax is documented but checked by parse_if_match, so a malformed header always gets
+# the documented 400.
 IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        max_length=1024,
         description="The resource's ETag; the update is refused with 412 when it is stale.",
+        json_schema_extra={"maxLength": 1024, "pattern": IF_MATCH_PATTERN},
     ),
 ]
 
@@ -27,18 +36,17 @@ def version_etag(version: int) -> str:
 
 def parse_if_match(header: str | None) -> ExpectedVersion:
     """If-Match uses strong comparison: weak tags never match; `*` matches any version."""
-    if header is None or header.strip() == "*":
+    if header is None:
         return ExpectedVersion(None)
-    versions: set[int] = set()
-    for raw in header.split(","):
-        tag = raw.strip()
-        if tag.startswith("W/"):
-            continue
-        if len(tag) < 2 or tag[0] != '"' or tag[-1] != '"':
-            raise BadRequest("If-Match must hold one or more quoted ETags")
-        value = tag[1:-1]
-        if value.isdigit():
-            versions.add(int(value))
+    if len(header) > 1024 or not _IF_MATCH.fullmatch(header):
+        raise BadRequest("If-Match must be `*` or one or more quoted ETags")
+    if header.strip(" \t") == "*":
+        return ExpectedVersion(None)
+    versions = {
+        int(m.group(2))
+        for m in _TAG.finditer(header)
+        if m.group(1) is None and m.group(2).isdigit()
+    }
     return ExpectedVersion(frozenset(versions))
 
 

@@ -9,7 +9,6 @@ from fastapi import Depends, Query, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -18,7 +17,7 @@ from app.domain.errors import AuthenticationFailed, PermissionDenied
 from app.domain.identity.authentication import LoginPolicy
 from app.domain.identity.principal import Principal
 from app.idempotency import IdempotencyKeyHeader, claim_idempotency_key
-from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Instant, PageRequest
 from app.request_context import current_request_id
 from app.security.tokens import TokenService
 
@@ -100,7 +99,7 @@ def get_page_request(
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(description="Only items changed at or after this instant (RFC 3339 with offset)"),
     ] = None,
 ) -> PageRequest:

@@ -11,7 +11,9 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain import errors as domain
@@ -36,13 +38,17 @@ _DOMAIN_STATUS: dict[type[domain.DomainError], HTTPStatus] = {
     domain.Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
-# SQLSTATEs of constraint violations that reach a commit: the database enforced a rule.
+# SQLSTATEs of bad data the database refused: constraint violations that reach a commit, and
+# text it cannot store.
 _CONSTRAINT_STATUS = {
     "23505": (HTTPStatus.CONFLICT, "conflicts with a stored record"),
     "23P01": (HTTPStatus.CONFLICT, "conflicts with a stored record"),
     "23503": (HTTPStatus.CONFLICT, "refers to a missing record or is still referenced"),
     "23514": (HTTPStatus.UNPROCESSABLE_ENTITY, "breaks a rule the database enforces"),
     "23502": (HTTPStatus.UNPROCESSABLE_ENTITY, "misses a required value"),
+    # Text the database cannot store (a NUL character): bad input, not a server fault.
+    "22021": (HTTPStatus.UNPROCESSABLE_ENTITY, "holds a character the database cannot store"),
+    "22P05": (HTTPStatus.UNPROCESSABLE_ENTITY, "holds a character the database cannot store"),
 }
 
 # Raised when the database cannot be reached; the pool pre-pings, so the app recovers by itself.
@@ -91,7 +97,20 @@ def _slug(status: HTTPStatus) -> str:
 def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, _UNAVAILABLE)
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    return isinstance(exc, OSError) and _raised_in_driver(exc)
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """asyncpg lets a failed connect's OSError through unwrapped: FileNotFoundError for the
+    Unix socket of a stopped server, "Multiple exceptions" for unreachable hosts, DNS errors."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith("asyncpg."):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _sqlstate(exc: sa_exc.DBAPIError) -> str | None:
@@ -118,15 +137,31 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path supports. Starlette's 405 names only the first route it matched,
+    so `GET /users/{id}` would hide `PATCH /users/{id}` (RFC 9110 15.5.6 wants all of them)."""
+    path = request.scope["path"]
+    root_path = request.scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = HTTPStatus(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status.phrase else None
     if status is HTTPStatus.NOT_FOUND and detail is None:
         detail = "no such resource"
-    return problem(
-        status, detail=detail, instance=request.url.path, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if status is HTTPStatus.METHOD_NOT_ALLOWED and (allowed := _allowed_methods(request)):
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allowed}
+    return problem(status, detail=detail, instance=request.url.path, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -172,6 +207,14 @@ def _field_error(error: domain.FieldError) -> dict[str, str]:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, StaleDataError):
+        # A concurrent update won the race between our version check and our UPDATE.
+        return problem(
+            HTTPStatus.PRECONDITION_FAILED,
+            slug="precondition-failed",
+            detail="the resource was changed concurrently; fetch it again and retry",
+            instance=request.url.path,
+        )
     if is_database_unavailable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         retry_after = request.app.state.settings.retry_after_seconds

@@ -16,7 +16,7 @@ from app.db.migrations import head_revisions
 from app.errors import install_error_handlers
 from app.idempotency import install_idempotency
 from app.logging_setup import configure_logging
-from app.middleware import RequestContextMiddleware
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.routers import admin, audit, auth, health
 from app.security.keys import load_signing_key
@@ -50,7 +50,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         docs_url="/docs",
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
@@ -64,6 +63,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         audience=settings.jwt_audience,
         ttl=timedelta(minutes=settings.access_token_minutes),
     )
+    # Added last = outermost: the request id is set before the size check answers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_idempotency(app)

@@ -1,15 +1,16 @@
-"""ASGI middleware: request id, access log, and the last-resort 500 problem."""
+"""ASGI middleware: request id, access log, body size cap, and the last-resort 500 problem."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import unexpected_error_response
+from app.errors import problem, unexpected_error_response
 from app.request_context import REQUEST_ID_HEADER, begin_request, end_request
 
 access_log = logging.getLogger("backoffice.access")
@@ -50,14 +51,62 @@ class RequestContextMiddleware:
             response = await unexpected_error_response(Request(scope), exc)
             await response(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": getattr(route, "path", None) or "<unmatched>",
+                    "route": _route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
                 },
             )
             end_request(token)
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched path template with its router prefix (`/api/v1/admin/users/{user_id}`).
+
+    FastAPI 0.165 keeps included routes un-prefixed in `scope["route"]`; the prefixed template
+    lives in its effective route context.
+    """
+    effective = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path else "<unmatched>"
+
+
+class BodySizeLimitMiddleware:
+    """413 problem for bodies over the cap: at once when Content-Length says so, else as soon
+    as the streamed bytes pass it (nothing past the cap is read)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions from body reading to our handler.
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+    def _detail(self) -> str:
+        return f"the request body is larger than {self.max_bytes} bytes"
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, detail=self._detail(), instance=scope.get("path"))
+        await response(scope, receive, send)

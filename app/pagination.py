@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from app.domain.errors import FieldError, InvalidInput
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339_text(value: object) -> object:
+    """Only RFC 3339 text: pydantic alone would also read numbers as Unix timestamps."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with offset, e.g. 2025-01-31T08:00:00Z")
+    return value
+
+
+# A timestamp in a query parameter, as the contract's `format: date-time` promises.
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -47,6 +63,8 @@ def decode_cursor(cursor: str) -> CursorKey:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, ident = json.loads(raw)
+        if not isinstance(stamp, str) or not isinstance(ident, str):
+            raise TypeError("cursor parts must be strings")
         at = datetime.fromisoformat(stamp)
         if at.tzinfo is None:
             raise ValueError("naive timestamp")
