@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings, describe_settings_error
+from app.config import Environment, Settings, describe_settings_error
 from app.db.embedded import EmbeddedPostgres
+from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
+from app.db.session import unit_of_work
+from app.demo import DemoResult, load_demo_data
+from app.domain.actor import CLI_ACTOR
+from app.domain.errors import DomainError
+from app.domain.identity.users import NewUser, create_user
 from app.main import create_app
 from app.openapi import CONTRACT_PATH, render_contract
+from app.readme_sections import README_PATH, render_readme
+from app.schemas.identity import Email
 
 cli = typer.Typer(help="backoffice: an API-first back office.", no_args_is_help=True)
 
@@ -40,6 +53,15 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     except ValidationError as exc:
         typer.echo(f"backoffice: invalid setting: {describe_settings_error(exc)}", err=True)
         raise typer.Exit(code=2) from exc
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the command as a clean exit, so `finally` blocks stop the embedded server.
+
+    uvicorn shuts down gracefully on SIGTERM and then re-raises it; under the default handler
+    that killed the process (status 143) and left the embedded PostgreSQL running.
+    """
+    raise SystemExit(0)
 
 
 @contextmanager
@@ -65,6 +87,35 @@ def _migrate(url: URL) -> None:
     upgrade_to_head(url)
 
 
+T = TypeVar("T")
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one unit of work, like a request; a domain error ends the command."""
+
+    async def run() -> T:
+        db = Database.from_settings(settings)
+        try:
+            async with unit_of_work(db) as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        typer.echo(f"backoffice: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+def _read_password() -> str:
+    """From a hidden prompt on a terminal, else the first line of stdin; never an argument."""
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -74,6 +125,7 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the API (docs at /docs)."""
     settings = load_settings(data_dir)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database(settings) as ready:
         _migrate(ready.async_database_url)
         typer.echo(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)", err=True)
@@ -109,6 +161,56 @@ def openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_contract(create_app(contract_settings())))
     typer.echo(f"Wrote {output}", err=True)
+
+
+@cli.command("create-user")
+def create_user_command(
+    email: Annotated[str, typer.Option(help="The e-mail address to sign in with.")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="A role to grant (repeatable), e.g. admin.")
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a user, e.g. the first admin. The password is read from a prompt or stdin."""
+    try:
+        address = TypeAdapter(Email).validate_python(email)
+    except ValidationError as exc:
+        typer.echo(f"backoffice: {email!r} is not a valid e-mail address", err=True)
+        raise typer.Exit(code=2) from exc
+    password = _read_password()
+    new = NewUser(email=address, display_name=name or address, password=password, roles=role)
+    settings = load_settings(data_dir)
+    with database(settings) as ready:
+        _migrate(ready.async_database_url)
+        user = _in_transaction(ready, lambda session: create_user(session, CLI_ACTOR, new))
+    typer.echo(f"Created user {user.email} ({user.id}) with roles {', '.join(user.roles)}.")
+
+
+@cli.command("demo-data")
+def demo_data(data_dir: DataDirOption = None) -> None:
+    """Load the demo data set (one user per role, demo clients). Running it again changes
+    nothing. Refused in production."""
+    settings = load_settings(data_dir)
+    if settings.environment is Environment.production:
+        typer.echo("backoffice: demo data has known passwords; refused in production", err=True)
+        raise typer.Exit(code=2)
+    with database(settings) as ready:
+        _migrate(ready.async_database_url)
+        result: DemoResult = _in_transaction(ready, load_demo_data)
+    if not (result.created_users or result.created_clients):
+        typer.echo("The demo data is already there; nothing changed.")
+    for email in result.created_users:
+        typer.echo(f"user   {email}")
+    for client_name, (client_id, secret) in result.created_clients.items():
+        typer.echo(f"client {client_name}: client_id={client_id} client_secret={secret}")
+
+
+@cli.command()
+def readme() -> None:
+    """Regenerate README.md's generated sections (role matrix, demo users)."""
+    README_PATH.write_text(render_readme(README_PATH.read_text()))
+    typer.echo(f"Wrote {README_PATH}", err=True)
 
 
 def contract_settings() -> Settings:

@@ -137,7 +137,8 @@ def describe_settings_error(error: Exception) -> str:
     parts = []
     for item in error.errors():
         loc = "_".join(str(p) for p in item["loc"])
-        name = "DATABASE_URL" if loc == "database_url" else f"BACKOFFICE_{loc.upper()}"
+        # pydantic reports an alias by the name it was read from (DATABASE_URL), a field by its own.
+        name = "DATABASE_URL" if loc.lower() == "database_url" else f"BACKOFFICE_{loc.upper()}"
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{name}: {message}" if loc else message)
     return "; ".join(parts)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
-from pgserver.postgres_server import get_server
+with warnings.catch_warnings():
+    # pgserver asks platformdirs for a runtime directory at import time; without XDG_RUNTIME_DIR
+    # (containers, CI, cron) that warns on every command, although the fallback is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from pgserver.postgres_server import get_server
 
 log = logging.getLogger(__name__)
 
