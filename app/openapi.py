@@ -1,8 +1,9 @@
 """The contract: FastAPI's schema plus the error responses each route implies.
 
 Statuses that follow from how a route is declared are added here, so no route can forget them:
-401/403 from its permission requirement, 413 from a body, 422 from parameters, 400/409 from
-Idempotency-Key, 503 from using the database. All error bodies are `application/problem+json`.
+401/403 from its permission requirement, 400 (unparsable) and 413 from a body, 422 from
+parameters, 400/409 from Idempotency-Key, 503 from using the database. All error bodies are
+`application/problem+json`.
 """
 
 from __future__ import annotations
@@ -38,16 +39,37 @@ def _implied_statuses(route: RouteContext) -> dict[str, str]:
         implied["401"] = "Missing, invalid or expired access token"
         if any(r.permission is not None for r in requirements):
             implied["403"] = "The caller lacks the permission this operation needs"
+    bad_request: list[str] = []
     if route.body_field is not None:
+        bad_request.append("The body cannot be parsed (for example, it is not UTF-8)")
         implied["413"] = "The request body is larger than the configured limit"
     if has_parameters(route):
         implied["422"] = "Invalid parameters or body"
     if is_idempotent(route):
-        implied["400"] = "Idempotency-Key missing (integration clients) or malformed"
+        bad_request.append("Idempotency-Key missing (integration clients) or malformed")
         implied["409"] = "A request with the same Idempotency-Key is still in flight"
+    if bad_request:
+        implied["400"] = "; ".join(bad_request)
     if isinstance(route.original_route, TransactionalRoute):
         implied["503"] = "The database is unavailable; retry after Retry-After seconds"
     return implied
+
+
+def _absent_not_null(operation: dict[str, Any]) -> None:
+    """An optional parameter is left out, never sent as null: drop `null` from its schema.
+
+    FastAPI documents `str | None = None` as `anyOf: [string, null]`; for a query or header
+    parameter that would promise that the text "null" is accepted.
+    """
+    for parameter in operation.get("parameters", ()):
+        schema: dict[str, Any] = parameter.get("schema", {})
+        branches = schema.get("anyOf")
+        if not isinstance(branches, list):
+            continue
+        kept = [b for b in branches if b != {"type": "null"}]
+        if len(kept) == 1 and len(branches) == 2:
+            del schema["anyOf"]
+            parameter["schema"] = {**kept[0], **schema}
 
 
 def _complete_responses(operation: dict[str, Any], route: RouteContext) -> None:
@@ -85,6 +107,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for method in route.methods or ():
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is not None:
+                _absent_not_null(operation)
                 _complete_responses(operation, route)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.main import create_app
-from tests.databases import postgres_server, scratch_database
+from tests.databases import postgres_server, scratch_database, scratch_database_async
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 
@@ -87,3 +88,25 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     async with app.state.db.sessions() as session:
         yield session
         await session.flush()
+
+
+@pytest.fixture
+async def committed_app(
+    server_url: URL, make_settings: Callable[..., Settings]
+) -> AsyncIterator[FastAPI]:
+    """An app that really commits, on its own migrated database (dropped afterwards), for
+    tests of concurrent requests."""
+    async with scratch_database_async(server_url, "c") as url:
+        await asyncio.to_thread(upgrade_to_head, url)
+        app = create_app(make_settings(url))
+        try:
+            yield app
+        finally:
+            await app.state.db.dispose()
+
+
+@pytest.fixture
+async def committed_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=committed_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

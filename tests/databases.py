@@ -11,8 +11,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -50,12 +50,27 @@ async def _admin(server: URL, sql: str) -> None:
         await conn.close()
 
 
+def _new_name(label: str) -> str:
+    return f"bo_test_{label}_{uuid.uuid4().hex[:10]}"
+
+
 @contextmanager
 def scratch_database(server: URL, label: str = "t") -> Iterator[URL]:
     """A new, empty database on `server`, dropped (with its connections) afterwards."""
-    name = f"bo_test_{label}_{uuid.uuid4().hex[:10]}"
+    name = _new_name(label)
     asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
     try:
         yield server.set(database=name)
     finally:
         asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def scratch_database_async(server: URL, label: str = "t") -> AsyncIterator[URL]:
+    """`scratch_database` for async code (an event loop is already running)."""
+    name = _new_name(label)
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name)
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -22,7 +22,8 @@ async def test_password_grant_gives_tokens_and_me_shows_permissions(
     response = await _password_login(client, "anna@example.COM", PASSWORD)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["token_type"] == "bearer" and body["refresh_token"]
+    assert body["token_type"] == "bearer"
+    assert body["refresh_token"]
     assert response.headers["cache-control"] == "no-store"
     me = await client.get(
         "/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}

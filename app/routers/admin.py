@@ -26,9 +26,18 @@ from app.schemas.identity import (
     UserUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=TransactionalRoute)
+# Checked for the whole router, so it runs before any route-level dependency (Idempotent would
+# otherwise answer a caller without the permission with 400 for a missing key, not 403).
+_USERS_ADMIN = require("users:admin")
 
-Admin = Annotated[Principal, require("users:admin")]
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    route_class=TransactionalRoute,
+    dependencies=[_USERS_ADMIN],
+)
+
+Admin = Annotated[Principal, _USERS_ADMIN]
 UserId = Annotated[uuid.UUID, Path(description="The user's id")]
 ClientId = Annotated[uuid.UUID, Path(description="The client's id")]
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.conditional import cached_json
 from app.db.repositories.audit import AuditFilter
 from app.dependencies import PageParams, SessionDep, require
 from app.domain.audit.service import list_events
-from app.pagination import Page
+from app.pagination import Instant, Page
 from app.routing import TransactionalRoute
 from app.schemas.audit import AuditEventRead
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=TransactionalRoute)
 
-Filter = Annotated[str | None, Query(max_length=200)]
+# Stored values hold no control characters; PostgreSQL text cannot even take a NUL.
+Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 @router.get(
@@ -35,7 +35,7 @@ async def audit_list_events(
     action: Filter = None,
     resource_type: Filter = None,
     resource_id: Filter = None,
-    occurred_before: Annotated[AwareDatetime | None, Query()] = None,
+    occurred_before: Annotated[Instant | None, Query()] = None,
 ) -> Response:
     """Events in the order they happened; `updated_since` means "occurred at or after"."""
     where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)

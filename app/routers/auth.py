@@ -38,6 +38,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=Transaction
 
 GrantType = Literal["password", "client_credentials", "refresh_token"]
 FormText = Annotated[str | None, Form(max_length=1024)]
+# Looked up in the database, whose text cannot hold a NUL.
+FormUsername = Annotated[str | None, Form(max_length=1024, pattern=r"^[^\x00]*$")]
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -74,7 +76,7 @@ async def auth_create_token(
     session: SessionDep,
     policy: LoginPolicyDep,
     grant_type: Annotated[GrantType, Form()],
-    username: FormText = None,
+    username: FormUsername = None,
     password: FormText = None,
     client_id: FormText = None,
     client_secret: FormText = None,

@@ -6,13 +6,39 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.domain.identity.roles import HolderKind, Office, roles_for
 from app.domain.identity.users import MIN_PASSWORD_LENGTH
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
+# the length is checked before surrounding whitespace is stripped, as the contract says.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(str.strip)
+]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)]
+
+
+def _email_address(value: str) -> str:
+    """The address as email-validator normalizes it, with the `.test` domain allowed.
+
+    pydantic's EmailStr refuses `.test` addresses (which the contract's `format: email` admits
+    and test and staging systems use) and accepts `Name <address>`, which the contract does not.
+    Other special-use domains (`.local`, `.invalid`, ...) are still refused.
+    """
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+
+
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"format": "email"}),
+    AfterValidator(_email_address),
+]
 UserRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.user)})]
 ClientRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.client)})]
 
@@ -23,7 +49,7 @@ class RequestModel(BaseModel):
 
 class UserCreate(RequestModel):
     id: uuid.UUID | None = Field(default=None, description="Client-supplied id (optional)")
-    email: EmailStr
+    email: Email
     display_name: Name
     password: Password
     roles: list[UserRoleName] = Field(max_length=20)

@@ -76,6 +76,8 @@ class TokenService:
             principal_id = uuid.UUID(ident)
         except ValueError as exc:
             raise AuthenticationFailed("the token's subject is not valid") from exc
+        if str(principal_id) != ident:  # only the canonical form we issue (no urn:, braces, hex)
+            raise AuthenticationFailed("the token's subject is not valid")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthenticationFailed("the token's roles are not valid")
         return Principal(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,11 @@ from app.db.models import IdempotencyRecord
 async def try_lock_key(session: AsyncSession, caller: str, key: str) -> bool:
     """Take a transaction-scoped advisory lock on (caller, key) without waiting.
 
-    False means another transaction is processing the same key right now.
+    False means another transaction is processing the same key right now. The lock id is
+    hashed here, not in SQL: PostgreSQL text cannot hold the NUL that separates the two parts.
     """
-    lock_id = func.hashtextextended(caller + "\x00" + key, 0)
+    digest = hashlib.sha256(f"{caller}\x00{key}".encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(lock_id))))
 
 

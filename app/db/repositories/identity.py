@@ -53,6 +53,10 @@ async def client_exists(session: AsyncSession, client_id: uuid.UUID, name: str) 
     return bool(found)
 
 
+async def client_name_taken(session: AsyncSession, name: str) -> bool:
+    return bool(await session.scalar(select(func.count()).where(Client.name == name)))
+
+
 async def list_clients(
     session: AsyncSession, page: PageRequest
 ) -> tuple[Sequence[Client], str | None]:
@@ -84,6 +88,12 @@ async def revoke_refresh_tokens_of_user(session: AsyncSession, user_id: uuid.UUI
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
+
+
+async def serialize_attempts(session: AsyncSession, key: str) -> None:
+    """Wait for other sign-in attempts on the same account, until this transaction ends, so
+    a burst of guesses cannot all pass the throttle before the first failure is counted."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 1))))
 
 
 async def throttle_states(session: AsyncSession, keys: Sequence[str]) -> Sequence[LoginThrottle]:

@@ -62,6 +62,7 @@ def _token_hash(token: str) -> str:
 async def _check_throttle(
     session: AsyncSession, policy: LoginPolicy, account_key: str, source_key: str, now: datetime
 ) -> None:
+    await repo.serialize_attempts(session, account_key)
     limits = {
         account_key: policy.max_failures,
         source_key: policy.max_failures * SOURCE_LIMIT_FACTOR,

@@ -140,7 +140,7 @@ async def update_user(
         after=after,
     )
     session.expire(user)
-    return await get_user(session, user.id)
+    return await get_user(session, user_id)
 
 
 async def set_password(

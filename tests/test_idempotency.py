@@ -1,0 +1,243 @@
+"""Idempotency-Key on create requests, through POST /api/v1/admin/users."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.migrations import upgrade_to_head
+from app.db.models import AuditEvent, IdempotencyRecord, User
+from app.main import create_app
+from tests.databases import scratch_database
+from tests.factories.identity import bearer, make_user, principal_for
+
+USERS = "/api/v1/admin/users"
+PROBLEM = "application/problem+json"
+
+
+def new_user_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": f"new-{uuid.uuid4().hex[:10]}@example.com",
+        "display_name": "Max Mustermann",
+        "password": "a long enough password",
+        "roles": ["employee"],
+    }
+    return body | overrides
+
+
+def with_key(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+async def users_with_email(session: AsyncSession, email: str) -> int:
+    return int(await session.scalar(select(func.count()).where(User.email == email)) or 0)
+
+
+async def stored_keys(session: AsyncSession, key: str) -> int:
+    count = select(func.count()).where(IdempotencyRecord.key == key)
+    return int(await session.scalar(count) or 0)
+
+
+@pytest.fixture
+def admin(app: FastAPI) -> dict[str, str]:
+    return bearer(app, principal_for("admin"))
+
+
+async def test_same_key_and_body_replays_the_first_response(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    body, key = new_user_body(), str(uuid.uuid4())
+    first = await client.post(USERS, json=body, headers=with_key(admin, key))
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+
+    second = await client.post(USERS, json=body, headers=with_key(admin, key))
+    assert second.status_code == 201
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.content == first.content
+    assert second.json() == first.json()
+    assert second.headers["location"] == first.headers["location"]
+    assert second.headers["location"] == f"{USERS}/{first.json()['id']}"
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["content-type"] == first.headers["content-type"]
+
+    assert await users_with_email(session, body["email"]) == 1
+    created = select(func.count()).where(
+        AuditEvent.action == "user.create", AuditEvent.resource_id == first.json()["id"]
+    )
+    assert await session.scalar(created) == 1, "the replay must not repeat the effect"
+    listed = await client.get(USERS, params={"limit": 500}, headers=admin)
+    assert [u["email"] for u in listed.json()["items"]].count(body["email"]) == 1
+
+
+async def test_same_key_with_another_body_is_a_422_problem(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    key = str(uuid.uuid4())
+    first = await client.post(USERS, json=new_user_body(), headers=with_key(admin, key))
+    assert first.status_code == 201, first.text
+    other = new_user_body()
+    reused = await client.post(USERS, json=other, headers=with_key(admin, key))
+    assert reused.status_code == 422
+    assert reused.headers["content-type"] == PROBLEM
+    assert "idempotent-replayed" not in reused.headers
+    assert "Idempotency-Key" in reused.json()["detail"]
+    assert await users_with_email(session, other["email"]) == 0
+
+
+async def test_the_same_json_with_other_key_order_and_spacing_is_the_same_request(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    body, key = new_user_body(), str(uuid.uuid4())
+    compact = json.dumps(body, separators=(",", ":"))
+    spread = json.dumps(dict(reversed(list(body.items()))), indent=4)
+    assert compact != spread
+    headers = with_key(admin, key) | {"Content-Type": "application/json"}
+
+    first = await client.post(USERS, content=compact, headers=headers)
+    assert first.status_code == 201, first.text
+    second = await client.post(USERS, content=spread, headers=headers)
+    assert second.status_code == 201, second.text
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.content == first.content
+    assert await users_with_email(session, body["email"]) == 1
+
+
+async def test_keys_are_scoped_per_caller(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    anna, ben = principal_for("admin"), principal_for("admin")
+    assert anna.subject != ben.subject
+    key = "shared-key-" + uuid.uuid4().hex
+    bodies = [new_user_body(), new_user_body()]
+
+    responses = [
+        await client.post(USERS, json=body, headers=with_key(bearer(app, who), key))
+        for who, body in zip((anna, ben), bodies, strict=True)
+    ]
+    for response in responses:
+        assert response.status_code == 201, response.text
+        assert "idempotent-replayed" not in response.headers
+    assert responses[0].json()["id"] != responses[1].json()["id"]
+    for body in bodies:
+        assert await users_with_email(session, body["email"]) == 1
+    assert await stored_keys(session, key) == 2
+
+    # Each caller still gets their own response back.
+    again = await client.post(USERS, json=bodies[1], headers=with_key(bearer(app, ben), key))
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == responses[1].json()["id"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["k" * 256, "k" * 300, "has space", "", "tab\tinside", "ümlaut".encode()],
+    ids=["256-chars", "300-chars", "space", "empty", "tab", "non-ascii"],
+)
+async def test_a_malformed_key_is_a_400_problem(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str], key: str | bytes
+) -> None:
+    body = new_user_body()
+    headers: dict[str, str | bytes] = {**admin, "Idempotency-Key": key}
+    response = await client.post(USERS, json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert await users_with_email(session, body["email"]) == 0
+
+
+async def test_the_longest_valid_key_works(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    key = "!~" + "k" * 253
+    assert len(key) == 255
+    first = await client.post(USERS, json=new_user_body(), headers=with_key(admin, key))
+    assert first.status_code == 201, first.text
+
+
+async def test_a_failed_request_stores_no_key(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    taken = await make_user(session)
+    duplicate, key = new_user_body(email=taken.email), str(uuid.uuid4())
+
+    failed = await client.post(USERS, json=duplicate, headers=with_key(admin, key))
+    assert failed.status_code == 409, failed.text
+    assert failed.headers["content-type"] == PROBLEM
+    assert await stored_keys(session, key) == 0
+
+    retried = await client.post(USERS, json=duplicate, headers=with_key(admin, key))
+    assert retried.status_code == 409
+    assert "idempotent-replayed" not in retried.headers
+    assert await stored_keys(session, key) == 0
+
+    # The key was never spent, so a corrected request may still use it.
+    fixed = await client.post(USERS, json=new_user_body(), headers=with_key(admin, key))
+    assert fixed.status_code == 201, fixed.text
+    assert "idempotent-replayed" not in fixed.headers
+    assert await stored_keys(session, key) == 1
+
+
+# Concurrency needs real commits and real connections: a database and app of its own.
+
+
+@pytest.fixture
+async def committing_app(
+    server_url: URL, make_settings: Callable[..., Settings]
+) -> AsyncIterator[FastAPI]:
+    scratch = scratch_database(server_url, "idem")
+    url = await asyncio.to_thread(scratch.__enter__)
+    try:
+        await asyncio.to_thread(upgrade_to_head, url)
+        app = create_app(make_settings(url))
+        try:
+            yield app
+        finally:
+            await app.state.db.dispose()
+    finally:
+        await asyncio.to_thread(scratch.__exit__, None, None, None)
+
+
+async def test_twenty_simultaneous_requests_with_one_key_have_one_effect(
+    committing_app: FastAPI,
+) -> None:
+    app = committing_app
+    headers = with_key(bearer(app, principal_for("admin")), "burst-" + uuid.uuid4().hex)
+    body = new_user_body()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        responses = await asyncio.gather(
+            *(client.post(USERS, json=body, headers=headers) for _ in range(20))
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) <= {201, 409}, [r.text for r in responses]
+        created = [r for r in responses if r.status_code == 201]
+        assert created, statuses
+        originals = [r for r in created if "idempotent-replayed" not in r.headers]
+        assert len(originals) == 1, statuses
+        replays = [r for r in created if r not in originals]
+        assert all(r.headers["idempotent-replayed"] == "true" for r in replays)
+        assert len({r.content for r in created}) == 1
+        assert len({r.headers["location"] for r in created}) == 1
+        for conflict in (r for r in responses if r.status_code == 409):
+            assert conflict.headers["content-type"] == PROBLEM
+
+        after = await client.post(USERS, json=body, headers=headers)
+        assert after.status_code == 201
+        assert after.headers["idempotent-replayed"] == "true"
+        assert after.content == originals[0].content
+
+    async with app.state.db.sessions() as session:
+        assert await users_with_email(session, body["email"]) == 1
+        assert await stored_keys(session, headers["Idempotency-Key"]) == 1

@@ -1,0 +1,177 @@
+"""Every route declares who may call it, and the app enforces exactly that, for every role.
+
+The declarations come from the route table (app.route_policy); the enforcement is checked by
+calling every route, with every method, anonymously and with a token of every built-in role.
+Requests carry random ids and minimal bodies: the point is the authorization answer, not the
+validation one.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, params
+from fastapi.routing import RouteContext
+
+from app.cli import contract_settings
+from app.domain.identity.roles import PERMISSIONS, ROLES
+from app.main import create_app
+from app.route_policy import PUBLIC_OPERATIONS, api_routes, permission_requirements
+from tests.factories.identity import auth_headers
+
+_PATH_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path_template: str
+    operation_id: str
+    public: bool
+    permissions: frozenset[str]  # empty for routes any signed-in caller may use
+    body: str | None  # "json", "form" or None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path_template} ({self.operation_id})"
+
+    def request_kwargs(self) -> dict[str, Any]:
+        path = _PATH_PARAMETER.sub(lambda _: str(uuid.uuid4()), self.path_template)
+        kwargs: dict[str, Any] = {"method": self.method, "url": path}
+        if self.body == "json":
+            kwargs["json"] = {}
+        elif self.body == "form":
+            kwargs["data"] = {}
+        return kwargs
+
+
+def _body_kind(route: RouteContext) -> str | None:
+    if route.body_field is None:
+        return None
+    return "form" if isinstance(route.body_field.field_info, params.Form) else "json"
+
+
+def _endpoints(app: FastAPI) -> list[Endpoint]:
+    endpoints = []
+    for route in api_routes(app):
+        requirements = permission_requirements(route)
+        permissions = frozenset(r.permission for r in requirements if r.permission is not None)
+        for method in sorted(route.methods or ()):
+            endpoints.append(
+                Endpoint(
+                    method=method,
+                    path_template=str(route.path_format),
+                    operation_id=str(route.operation_id),
+                    public=route.operation_id in PUBLIC_OPERATIONS,
+                    permissions=permissions,
+                    body=_body_kind(route),
+                )
+            )
+    return endpoints
+
+
+ROUTE_TABLE_APP = create_app(contract_settings())
+ROUTES = api_routes(ROUTE_TABLE_APP)
+
+
+# (a) The route table.
+
+
+def test_the_route_table_is_not_empty() -> None:
+    assert len(ROUTES) > len(PUBLIC_OPERATIONS)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: str(r.operation_id))
+def test_every_non_public_route_requires_a_permission_or_a_sign_in(route: RouteContext) -> None:
+    assert route.operation_id, f"{route.path} has no operation_id"
+    requirements = permission_requirements(route)
+    if route.operation_id in PUBLIC_OPERATIONS:
+        assert not requirements, f"{route.operation_id} is public but declares {requirements}"
+    else:
+        assert requirements, (
+            f"{route.operation_id} ({route.path}) declares no PermissionRequirement: add "
+            "require(...) or authenticated(), or list it in PUBLIC_OPERATIONS"
+        )
+
+
+@pytest.mark.parametrize("operation_id", sorted(PUBLIC_OPERATIONS))
+def test_every_public_operation_exists(operation_id: str) -> None:
+    assert operation_id in {r.operation_id for r in ROUTES}, (
+        f"PUBLIC_OPERATIONS names {operation_id!r}, which no route has: remove it"
+    )
+
+
+def test_every_required_permission_exists() -> None:
+    named = {
+        (str(route.operation_id), requirement.permission)
+        for route in ROUTES
+        for requirement in permission_requirements(route)
+        if requirement.permission is not None
+    }
+    assert named, "no route requires any permission"
+    unknown = sorted((op, p) for op, p in named if p not in PERMISSIONS)
+    assert not unknown
+
+
+def test_operation_ids_are_unique() -> None:
+    ids = [(str(r.operation_id), m) for r in ROUTES for m in r.methods or ()]
+    assert len(ids) == len(set(ids))
+    assert len({r.operation_id for r in ROUTES}) == len(ROUTES)
+
+
+# (b) Enforcement, route by route.
+
+
+def _assert_no_server_error(endpoint: Endpoint, response: httpx.Response, who: str) -> None:
+    assert response.status_code < 500, (
+        f"{endpoint} as {who}: {response.status_code} {response.text[:300]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"],
+    ids=["no-token", "malformed-token", "wrong-scheme"],
+)
+async def test_anonymous_callers_get_401_from_every_protected_route(
+    app: FastAPI, client: httpx.AsyncClient, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    endpoints = _endpoints(app)
+    assert endpoints
+    for endpoint in endpoints:
+        response = await client.request(**endpoint.request_kwargs(), headers=headers)
+        _assert_no_server_error(endpoint, response, "anonymous")
+        if endpoint.public:
+            assert response.status_code not in (401, 403), f"{endpoint}: {response.text}"
+        else:
+            assert response.status_code == 401, f"{endpoint}: {response.text}"
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+async def test_each_role_gets_exactly_what_its_permissions_allow(
+    app: FastAPI, client: httpx.AsyncClient, role: str
+) -> None:
+    granted = ROLES[role].permissions
+    headers = auth_headers(app, role)
+    endpoints = _endpoints(app)
+    assert endpoints
+    for endpoint in endpoints:
+        response = await client.request(**endpoint.request_kwargs(), headers=headers)
+        _assert_no_server_error(endpoint, response, role)
+        if endpoint.public or endpoint.permissions <= granted:
+            assert response.status_code not in (401, 403), (
+                f"{endpoint} as {role}: {response.status_code} {response.text}"
+            )
+        else:
+            assert response.status_code == 403, (
+                f"{endpoint} as {role} (lacks {sorted(endpoint.permissions - granted)}): "
+                f"{response.status_code} {response.text}"
+            )
+            assert response.headers["content-type"] == "application/problem+json"
