@@ -34,8 +34,12 @@ oauth2_scheme = OAuth2(
 )
 
 
-def get_session(request: Request) -> AsyncSession:
-    """The request's session; its transaction is owned by app.routing.TransactionalRoute."""
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session; its transaction is owned by app.routing.TransactionalRoute.
+
+    Dependencies here are `async def` on purpose: FastAPI runs plain `def` dependencies in its
+    threadpool, a thread hop per request for nothing.
+    """
     session: AsyncSession = request.state.session
     return session
 
@@ -91,7 +95,7 @@ def authenticated() -> Any:
     return Depends(PermissionRequirement(None))
 
 
-def get_page_request(
+async def get_page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = (
         DEFAULT_PAGE_SIZE
     ),
@@ -126,7 +130,7 @@ def actor_for(principal: Principal) -> Actor:
     return Actor(principal.subject, current_request_id())
 
 
-def login_policy(request: Request) -> LoginPolicy:
+async def login_policy(request: Request) -> LoginPolicy:
     settings: Settings = request.app.state.settings
     return LoginPolicy(
         max_failures=settings.login_max_failures,
