@@ -31,7 +31,10 @@ def head_revisions() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
+async def current_revisions(engine: AsyncEngine) -> frozenset[str] | None:
+    """The revisions the database is at; None when it has no schema yet."""
     async with engine.connect() as conn:
+        if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return None
         rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
         return frozenset(r[0] for r in rows)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.conditional import IfMatchHeader, parse_if_match, version_etag
-from app.db.repositories import identity as queries
 from app.dependencies import Idempotent, PageParams, SessionDep, actor_for, require
 from app.domain.identity import clients, users
 from app.domain.identity.principal import Principal
@@ -42,6 +41,10 @@ UserId = Annotated[uuid.UUID, Path(description="The user's id")]
 ClientId = Annotated[uuid.UUID, Path(description="The client's id")]
 
 
+def _with_secret(client: ClientRead, secret: str) -> ClientWithSecret:
+    return ClientWithSecret(**client.model_dump(), client_secret=secret)
+
+
 def _with_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = version_etag(version)
 
@@ -49,7 +52,7 @@ def _with_etag(response: Response, version: int) -> None:
 @router.get("/users", operation_id="admin_list_users", response_model=Page[UserRead])
 async def admin_list_users(session: SessionDep, page: PageParams, _: Admin) -> Page[UserRead]:
     """All users, oldest change first; pass `updated_since` to mirror changes."""
-    rows, next_cursor = await queries.list_users(session, page)
+    rows, next_cursor = await users.list_users(session, page)
     return Page(items=[UserRead.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
@@ -130,7 +133,7 @@ async def admin_set_user_password(
 
 @router.get("/clients", operation_id="admin_list_clients", response_model=Page[ClientRead])
 async def admin_list_clients(session: SessionDep, page: PageParams, _: Admin) -> Page[ClientRead]:
-    rows, next_cursor = await queries.list_clients(session, page)
+    rows, next_cursor = await clients.list_clients(session, page)
     return Page(items=[ClientRead.model_validate(c) for c in rows], next_cursor=next_cursor)
 
 
@@ -152,9 +155,7 @@ async def admin_create_client(
     response.headers["Location"] = f"{router.prefix}/clients/{client.id}"
     response.headers["Cache-Control"] = "no-store"
     _with_etag(response, client.version)
-    return ClientWithSecret.model_validate(
-        {**ClientRead.model_validate(client).model_dump(), "client_secret": secret}
-    )
+    return _with_secret(ClientRead.model_validate(client), secret)
 
 
 @router.get(
@@ -212,6 +213,4 @@ async def admin_rotate_client_secret(
     )
     response.headers["Cache-Control"] = "no-store"
     _with_etag(response, client.version)
-    return ClientWithSecret.model_validate(
-        {**ClientRead.model_validate(client).model_dump(), "client_secret": secret}
-    )
+    return _with_secret(ClientRead.model_validate(client), secret)

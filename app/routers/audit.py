@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.conditional import cached_json
-from app.db.repositories.audit import AuditFilter
 from app.dependencies import PageParams, SessionDep, require
 from app.domain.audit.service import list_events
 from app.pagination import Instant, Page
@@ -38,8 +37,15 @@ async def audit_list_events(
     occurred_before: Annotated[Instant | None, Query()] = None,
 ) -> Response:
     """Events in the order they happened; `updated_since` means "occurred at or after"."""
-    where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)
-    rows, next_cursor = await list_events(session, page, where)
+    rows, next_cursor = await list_events(
+        session,
+        page,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        occurred_before=occurred_before,
+    )
     body = Page[AuditEventRead](
         items=[AuditEventRead.model_validate(e) for e in rows], next_cursor=next_cursor
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import ProgrammingError
 
 from app.db.migrations import current_revisions
 from app.domain.errors import Unavailable
@@ -27,10 +26,9 @@ async def health_get_liveness() -> Liveness:
 )
 async def health_get_readiness(request: Request) -> Readiness:
     """The database answers and its schema is at the migrations' head."""
-    try:
-        current = await current_revisions(request.app.state.db.engine)
-    except ProgrammingError as exc:
-        raise Unavailable("the database has no schema yet: run `backoffice migrate`") from exc
+    current = await current_revisions(request.app.state.db.engine)
+    if current is None:
+        raise Unavailable("the database has no schema yet: run `backoffice migrate`")
     expected = request.app.state.schema_heads
     if current != expected:
         raise Unavailable(

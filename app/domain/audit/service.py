@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,14 @@ async def record_change(
 
 
 async def list_events(
-    session: AsyncSession, page: PageRequest, where: AuditFilter
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    occurred_before: datetime | None = None,
 ) -> tuple[Sequence[AuditEvent], str | None]:
+    where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)
     return await repo.list_events(session, page, where)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.domain.audit.service import record_change
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.identity.roles import ROLES, HolderKind
+from app.pagination import PageRequest
 from app.security.passwords import hash_secret, new_client_secret
 
 
@@ -34,6 +36,12 @@ def checked_client_role(role: str) -> str:
 
 def client_snapshot(client: Client) -> dict[str, Any]:
     return {"name": client.name, "role": client.role, "is_active": client.is_active}
+
+
+async def list_clients(
+    session: AsyncSession, page: PageRequest
+) -> tuple[Sequence[Client], str | None]:
+    return await repo.list_clients(session, page)
 
 
 async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client:

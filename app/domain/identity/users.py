@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.domain.audit.service import record_change
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.identity.roles import ROLES, HolderKind
+from app.pagination import PageRequest
 from app.security.passwords import hash_secret
 
 MIN_PASSWORD_LENGTH = 12
@@ -66,6 +68,10 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "roles": user.roles,
         "employee_id": str(user.employee_id) if user.employee_id else None,
     }
+
+
+async def list_users(session: AsyncSession, page: PageRequest) -> tuple[Sequence[User], str | None]:
+    return await repo.list_users(session, page)
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
