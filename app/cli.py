@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
@@ -27,6 +28,7 @@ from app.demo import DemoResult, load_demo_data
 from app.domain.actor import CLI_ACTOR
 from app.domain.errors import DomainError
 from app.domain.identity.users import NewUser, create_user
+from app.domain.retention import purge_expired_records
 from app.main import create_app
 from app.openapi import CONTRACT_PATH, render_contract
 from app.readme_sections import README_PATH, render_readme
@@ -204,6 +206,26 @@ def demo_data(data_dir: DataDirOption = None) -> None:
         typer.echo(f"user   {email}")
     for client_name, (client_id, secret) in result.created_clients.items():
         typer.echo(f"client {client_name}: client_id={client_id} client_secret={secret}")
+
+
+@cli.command()
+def purge(data_dir: DataDirOption = None) -> None:
+    """Delete expired idempotency keys, old login-failure counters and expired refresh tokens.
+
+    Run it daily (cron, a Kubernetes CronJob, a systemd timer)."""
+    settings = load_settings(data_dir)
+    window = timedelta(seconds=settings.login_window_seconds)
+    with database(settings) as ready:
+        purged = _in_transaction(
+            ready,
+            lambda session: purge_expired_records(
+                session, now=datetime.now(UTC), login_window=window
+            ),
+        )
+    typer.echo(
+        f"Purged {purged.idempotency_keys} idempotency keys, {purged.login_throttles} login "
+        f"counters, {purged.refresh_tokens} refresh tokens."
+    )
 
 
 @cli.command()

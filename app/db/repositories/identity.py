@@ -119,3 +119,20 @@ async def count_login_failure(
 
 async def clear_login_failures(session: AsyncSession, key: str) -> None:
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+async def purge_login_throttles(session: AsyncSession, window_start_cutoff: datetime) -> int:
+    result = await session.execute(
+        delete(LoginThrottle).where(LoginThrottle.window_started_at < window_start_cutoff)
+    )
+    return _rowcount(result)
+
+
+async def purge_refresh_tokens(session: AsyncSession, now: datetime) -> int:
+    """Expired tokens can never be used again; their rows only keep personal data around."""
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now))
+    return _rowcount(result)
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
