@@ -33,6 +33,7 @@ from app.main import create_app
 from app.openapi import CONTRACT_PATH, render_contract
 from app.readme_sections import README_PATH, render_readme
 from app.schemas.identity import Email
+from app.security.keys import InvalidSigningKey, load_signing_key
 
 cli = typer.Typer(help="backoffice: an API-first back office.", no_args_is_help=True)
 
@@ -54,6 +55,15 @@ def load_settings(data_dir: Path | None = None) -> Settings:
         return Settings()
     except ValidationError as exc:
         typer.echo(f"backoffice: invalid setting: {describe_settings_error(exc)}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+def _ensure_signing_key(settings: Settings) -> None:
+    """Create a dev key here, once, before any worker starts; a bad key stops with one line."""
+    try:
+        load_signing_key(settings)
+    except InvalidSigningKey as exc:
+        typer.echo(f"backoffice: {exc}", err=True)
         raise typer.Exit(code=2) from exc
 
 
@@ -127,6 +137,7 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the API (docs at /docs)."""
     settings = load_settings(data_dir)
+    _ensure_signing_key(settings)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database(settings) as ready:
         _migrate(ready.async_database_url)

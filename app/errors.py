@@ -265,7 +265,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def oauth_error(status: int, error: str, description: str) -> JSONResponse:
+def oauth_error(request: Request, status: int, error: str, description: str) -> JSONResponse:
     """A token-endpoint error: a problem document that also carries RFC 6749's `error` fields.
 
     Returned (not raised) by the token route, so counted failures are committed.
@@ -277,6 +277,7 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
         status,
         slug=error.replace("_", "-"),
         detail=description,
+        instance=request.url.path,
         headers=headers,
         error=error,
         error_description=description,

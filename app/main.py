@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import head_revisions
 from app.errors import install_error_handlers
-from app.idempotency import install_idempotency
+from app.idempotency import fingerprint_key, install_idempotency
 from app.logging_setup import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
@@ -57,8 +57,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.schema_heads = head_revisions()
+    signing_key = load_signing_key(settings)
+    app.state.fingerprint_key = fingerprint_key(signing_key.signing_key)
     app.state.tokens = TokenService(
-        load_signing_key(settings),
+        signing_key,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=timedelta(minutes=settings.access_token_minutes),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -14,6 +15,7 @@ from app.errors import problem, unexpected_error_response
 from app.request_context import REQUEST_ID_HEADER, begin_request, end_request
 
 access_log = logging.getLogger("backoffice.access")
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also admits digits int() refuses, such as "²"
 
 
 class RequestContextMiddleware:
@@ -87,7 +89,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if _DIGITS.fullmatch(declared) and int(declared) > self.max_bytes:
             await self._too_large(scope, receive, send)
             return
         received = 0

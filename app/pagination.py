@@ -7,10 +7,10 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
 from app.domain.errors import FieldError, InvalidInput
 
@@ -26,8 +26,17 @@ def _rfc3339_text(value: object) -> object:
     return value
 
 
+def as_utc(value: datetime) -> datetime:
+    """In UTC, as the database stores it; an instant UTC cannot hold (year 0 or 10000) is bad
+    input, not a server error."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("lies outside the years 1 to 9999 in UTC") from exc
+
+
 # A timestamp in a query parameter, as the contract's `format: date-time` promises.
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(as_utc)]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -68,7 +77,7 @@ def decode_cursor(cursor: str) -> CursorKey:
         at = datetime.fromisoformat(stamp)
         if at.tzinfo is None:
             raise ValueError("naive timestamp")
-        return at, uuid.UUID(ident)
+        return as_utc(at), uuid.UUID(ident)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(
             "the cursor is not one this API handed out",

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
-from app.db.migrations import upgrade_to_head
 from app.db.models import AuditEvent, IdempotencyRecord, User
-from app.main import create_app
-from tests.databases import scratch_database
 from tests.factories.identity import bearer, make_user, principal_for
 
 USERS = "/api/v1/admin/users"
@@ -189,30 +184,13 @@ async def test_a_failed_request_stores_no_key(
     assert await stored_keys(session, key) == 1
 
 
-# Concurrency needs real commits and real connections: a database and app of its own.
-
-
-@pytest.fixture
-async def committing_app(
-    server_url: URL, make_settings: Callable[..., Settings]
-) -> AsyncIterator[FastAPI]:
-    scratch = scratch_database(server_url, "idem")
-    url = await asyncio.to_thread(scratch.__enter__)
-    try:
-        await asyncio.to_thread(upgrade_to_head, url)
-        app = create_app(make_settings(url))
-        try:
-            yield app
-        finally:
-            await app.state.db.dispose()
-    finally:
-        await asyncio.to_thread(scratch.__exit__, None, None, None)
+# Concurrency needs real commits and real connections: `committed_app` (conftest).
 
 
 async def test_twenty_simultaneous_requests_with_one_key_have_one_effect(
-    committing_app: FastAPI,
+    committed_app: FastAPI,
 ) -> None:
-    app = committing_app
+    app = committed_app
     headers = with_key(bearer(app, principal_for("admin")), "burst-" + uuid.uuid4().hex)
     body = new_user_body()
     transport = httpx.ASGITransport(app=app)
@@ -232,6 +210,8 @@ async def test_twenty_simultaneous_requests_with_one_key_have_one_effect(
         assert len({r.headers["location"] for r in created}) == 1
         for conflict in (r for r in responses if r.status_code == 409):
             assert conflict.headers["content-type"] == PROBLEM
+            # The in-flight answer, not a duplicate e-mail: that would mean a second effect ran.
+            assert "still being processed" in conflict.json()["detail"]
 
         after = await client.post(USERS, json=body, headers=headers)
         assert after.status_code == 201
@@ -241,3 +221,48 @@ async def test_twenty_simultaneous_requests_with_one_key_have_one_effect(
     async with app.state.db.sessions() as session:
         assert await users_with_email(session, body["email"]) == 1
         assert await stored_keys(session, headers["Idempotency-Key"]) == 1
+
+
+async def test_a_one_time_secret_is_neither_stored_nor_replayed(
+    admin: dict[str, str], client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The client secret is shown once: a repeat of the create answers 409 with the resource's
+    Location, and the stored record does not hold the secret."""
+    headers = with_key(admin, "shop-" + uuid.uuid4().hex)
+    body = {"name": "Webshop " + uuid.uuid4().hex[:6], "role": "webshop"}
+    created = await client.post("/api/v1/admin/clients", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    secret = created.json()["client_secret"]
+
+    again = await client.post("/api/v1/admin/clients", json=body, headers=headers)
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+    assert again.headers["location"] == created.headers["location"]
+    assert secret not in again.text
+
+    record = await session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.key == headers["Idempotency-Key"])
+    )
+    assert record is not None
+    assert record.response_withheld is True
+    assert secret.encode() not in record.response_body
+    assert secret not in json.dumps(record.response_headers)
+
+
+async def test_the_stored_fingerprint_does_not_reveal_the_request(
+    admin: dict[str, str], client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A plain hash of the body would let anyone who reads the table test password guesses."""
+    headers = with_key(admin, "fp-" + uuid.uuid4().hex)
+    body = new_user_body()
+    response = await client.post(USERS, json=body, headers=headers)
+    assert response.status_code == 201
+    record = await session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.key == headers["Idempotency-Key"])
+    )
+    assert record is not None
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    plain = hashlib.sha256(f"POST {USERS}\n".encode() + canonical).hexdigest()
+    assert record.request_fingerprint != plain
+    assert body["password"] not in json.dumps(record.response_headers)
+    assert body["password"].encode() not in record.response_body

@@ -247,3 +247,28 @@ async def test_a_burst_of_guesses_gets_no_more_tries_than_the_limit(
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(400) == limit
     assert statuses.count(429) == limit * 2
+
+
+async def test_a_burst_spread_over_many_accounts_meets_the_source_limit(
+    committed_app: FastAPI, committed_client: httpx.AsyncClient
+) -> None:
+    """Password spraying: one guess each for many accounts, all at once, from one address."""
+    settings = committed_app.state.settings.model_copy(update={"login_max_failures": 2})
+    committed_app.state.settings = settings
+    source_limit = settings.login_max_failures * 4
+    responses = await asyncio.gather(
+        *(
+            committed_client.post(
+                TOKEN,
+                data={
+                    "grant_type": "password",
+                    "username": f"spray{i}@example.com",
+                    "password": "wrong" * 3,
+                },
+            )
+            for i in range(source_limit + 10)
+        )
+    )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(400) == source_limit
+    assert statuses.count(429) == 10

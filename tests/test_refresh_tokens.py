@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import User
+from app.db.session import unit_of_work
 from tests.factories.identity import PASSWORD, auth_headers, make_user
 
 TOKEN = "/api/v1/auth/token"
@@ -89,6 +91,17 @@ async def test_password_grant_gives_a_refresh_token_that_rotates(
         assert hashlib.sha256(token.encode()).hexdigest() in hashes
 
 
+async def _age_spent_tokens(session: AsyncSession, user: User) -> None:
+    """Move the uses of the user's spent tokens out of the reuse grace period."""
+    await session.execute(
+        text(
+            "UPDATE auth_refresh_token SET used_at = used_at - interval '1 minute' "
+            "WHERE user_id = :u AND used_at IS NOT NULL"
+        ),
+        {"u": user.id},
+    )
+
+
 async def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
@@ -96,6 +109,7 @@ async def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
     first = await _sign_in(client, user.email)
     second = (await _refresh(client, first["refresh_token"])).json()
     third = (await _refresh(client, second["refresh_token"])).json()
+    await _age_spent_tokens(session, user)
 
     _assert_invalid_grant(await _refresh(client, first["refresh_token"]))
     # The replay was refused with an error, yet the revocation it caused was kept:
@@ -118,6 +132,7 @@ async def test_reuse_revokes_only_its_own_family(
     laptop = await _sign_in(client, user.email)
     phone = await _sign_in(client, user.email)
     await _refresh(client, laptop["refresh_token"])
+    await _age_spent_tokens(session, user)
     _assert_invalid_grant(await _refresh(client, laptop["refresh_token"]))
     assert (await _refresh(client, phone["refresh_token"])).status_code == 200
 
@@ -257,3 +272,33 @@ async def test_access_token_carries_no_password_or_secret(
             for key in claims
             for marker in ("password", "secret", "hash", "refresh")
         )
+
+
+async def test_a_second_use_within_seconds_is_refused_but_does_not_sign_out(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Two tabs refreshing at once, or a retry after a timeout: the late one gets nothing,
+    and the session of the one that won goes on."""
+    user = await _user(session)
+    first = await _sign_in(client, user.email)
+    winner = (await _refresh(client, first["refresh_token"])).json()
+    _assert_invalid_grant(await _refresh(client, first["refresh_token"]))
+    assert (await _refresh(client, winner["refresh_token"])).status_code == 200
+
+
+async def test_concurrent_refreshes_issue_one_token_and_keep_the_session(
+    committed_app: FastAPI, committed_client: httpx.AsyncClient
+) -> None:
+    async with unit_of_work(committed_app.state.db) as arrange:
+        user = await make_user(arrange, email="tabs@example.com")
+    first = await _sign_in(committed_client, user.email)
+    responses = await asyncio.gather(
+        *(_refresh(committed_client, first["refresh_token"]) for _ in range(5))
+    )
+    winners = [r for r in responses if r.status_code == 200]
+    assert len(winners) == 1
+    for loser in responses:
+        if loser.status_code != 200:
+            _assert_invalid_grant(loser)
+    follow_up = await _refresh(committed_client, winners[0].json()["refresh_token"])
+    assert follow_up.status_code == 200

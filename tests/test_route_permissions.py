@@ -175,3 +175,40 @@ async def test_each_role_gets_exactly_what_its_permissions_allow(
                 f"{response.status_code} {response.text}"
             )
             assert response.headers["content-type"] == "application/problem+json"
+
+
+# (c) What each operation must require, written down independently of the routes themselves,
+# so a route guarded by the wrong permission fails here. SIGNED_IN: any authenticated caller.
+SIGNED_IN = "signed-in"
+PUBLIC = "public"
+EXPECTED_GUARDS: dict[str, str] = {
+    "health_get_liveness": PUBLIC,
+    "health_get_readiness": PUBLIC,
+    "auth_create_token": PUBLIC,
+    "auth_revoke_refresh_token": SIGNED_IN,
+    "auth_get_me": SIGNED_IN,
+    "auth_list_roles": SIGNED_IN,
+    "admin_list_users": "users:admin",
+    "admin_create_user": "users:admin",
+    "admin_get_user": "users:admin",
+    "admin_update_user": "users:admin",
+    "admin_set_user_password": "users:admin",
+    "admin_list_clients": "users:admin",
+    "admin_create_client": "users:admin",
+    "admin_get_client": "users:admin",
+    "admin_update_client": "users:admin",
+    "admin_rotate_client_secret": "users:admin",
+    "audit_list_events": "audit:read",
+}
+
+
+def _guard_of(route: RouteContext) -> str:
+    if route.operation_id in PUBLIC_OPERATIONS:
+        return PUBLIC
+    named = {r.permission for r in permission_requirements(route) if r.permission is not None}
+    return ",".join(sorted(named)) or SIGNED_IN
+
+
+def test_every_operation_is_guarded_as_written_down() -> None:
+    actual = {str(route.operation_id): _guard_of(route) for route in ROUTES}
+    assert actual == EXPECTED_GUARDS

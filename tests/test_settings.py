@@ -7,7 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import Settings, describe_settings_error, to_async_url
-from app.security.keys import DEV_KEY_FILE, load_signing_key
+from app.db.engine import Database
+from app.security.keys import DEV_KEY_FILE, InvalidSigningKey, load_signing_key
 
 
 def test_libpq_urls_get_our_driver_and_socket_dirs_survive() -> None:
@@ -64,3 +65,16 @@ def test_without_a_configured_key_a_dev_key_is_made_once_and_kept_private(
     assert first.algorithm == "HS256"
     assert len(bytes.fromhex(first.signing_key)) == 32
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_a_kept_dev_key_that_is_too_short_is_refused(tmp_path: Path) -> None:
+    (tmp_path / DEV_KEY_FILE).write_text("")
+    settings = Settings(data_dir=tmp_path, jwt_secret=None, jwt_private_key=None)
+    with pytest.raises(InvalidSigningKey):
+        load_signing_key(settings)
+
+
+def test_sql_parameters_never_reach_error_messages(settings: Settings) -> None:
+    """Bound values are personal data; SQLAlchemy would print them in errors, hence logs."""
+    database = Database.from_settings(settings)
+    assert database.engine.sync_engine.hide_parameters is True

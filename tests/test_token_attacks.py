@@ -349,3 +349,29 @@ async def test_rs256_server_refuses_hs256_signed_with_its_public_key(
     _assert_invalid_token(await _get_with(http, ROLES, hs_token))
     none_token = f"{_json_part({'alg': 'none', 'kid': key.kid})}.{_json_part(claims)}."
     _assert_invalid_token(await _get_with(http, ROLES, none_token))
+
+
+@pytest.mark.parametrize(
+    ("iat_offset", "lifetime"),
+    [
+        (timedelta(hours=1), timedelta(minutes=5)),  # issued in the future
+        (timedelta(0), timedelta(days=30)),  # lives far longer than we ever issue
+    ],
+)
+async def test_token_with_a_lifetime_we_never_issue_is_refused(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    kid: str,
+    admin_subject: str,
+    iat_offset: timedelta,
+    lifetime: timedelta,
+) -> None:
+    issued = datetime.now(UTC) + iat_offset
+    claims = _claims(
+        settings,
+        admin_subject,
+        ["admin"],
+        iat=int(issued.timestamp()),
+        exp=int((issued + lifetime).timestamp()),
+    )
+    _assert_invalid_token(await _get_with(client, ADMIN_USERS, _sign(claims, kid=kid)))

@@ -31,6 +31,9 @@ class Database:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout_seconds,
             pool_pre_ping=True,
+            # Bound values are personal data (e-mails, names): keep them out of error messages
+            # and therefore out of logs.
+            hide_parameters=True,
             pool_recycle=1800,
             connect_args={
                 "timeout": settings.db_connect_timeout_seconds,

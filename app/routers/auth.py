@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Form, Header, Request, Response, status
@@ -36,7 +36,7 @@ from app.schemas.identity import (
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=TransactionalRoute)
 
-GrantType = Literal["password", "client_credentials", "refresh_token"]
+GRANT_TYPES = ("password", "client_credentials", "refresh_token")
 FormText = Annotated[str | None, Form(max_length=1024)]
 # Looked up in the database, whose text cannot hold a NUL.
 FormUsername = Annotated[str | None, Form(max_length=1024, pattern=r"^[^\x00]*$")]
@@ -75,7 +75,7 @@ async def auth_create_token(
     request: Request,
     session: SessionDep,
     policy: LoginPolicyDep,
-    grant_type: Annotated[GrantType, Form()],
+    grant_type: Annotated[str, Form(max_length=64, json_schema_extra={"enum": list(GRANT_TYPES)})],
     username: FormUsername = None,
     password: FormText = None,
     client_id: FormText = None,
@@ -89,28 +89,40 @@ async def auth_create_token(
     source = request.client.host if request.client else "unknown"
     if grant_type == "password":
         if not username or not password:
-            return oauth_error(400, "invalid_request", "username and password are required")
+            return oauth_error(
+                request, 400, "invalid_request", "username and password are required"
+            )
         signed_in = await auth.sign_in_user(
             session, policy, email=username, password=password, source=source
         )
         if signed_in is None:
-            return oauth_error(400, "invalid_grant", "the e-mail address or password is wrong")
+            return oauth_error(
+                request, 400, "invalid_grant", "the e-mail address or password is wrong"
+            )
     elif grant_type == "client_credentials":
         basic = _basic_credentials(authorization)
         cid, secret = basic or (client_id, client_secret)
         if not cid or not secret:
-            return oauth_error(401, "invalid_client", "client_id and client_secret are required")
+            return oauth_error(
+                request, 401, "invalid_client", "client_id and client_secret are required"
+            )
         signed_in = await auth.sign_in_client(
             session, policy, client_id=cid, secret=secret, source=source
         )
         if signed_in is None:
-            return oauth_error(401, "invalid_client", "the client credentials are wrong")
-    else:
+            return oauth_error(request, 401, "invalid_client", "the client credentials are wrong")
+    elif grant_type == "refresh_token":
         if not refresh_token:
-            return oauth_error(400, "invalid_request", "refresh_token is required")
+            return oauth_error(request, 400, "invalid_request", "refresh_token is required")
         signed_in = await auth.rotate_refresh_token(session, policy, refresh_token)
         if signed_in is None:
-            return oauth_error(400, "invalid_grant", "the refresh token is invalid or spent")
+            return oauth_error(
+                request, 400, "invalid_grant", "the refresh token is invalid or spent"
+            )
+    else:
+        return oauth_error(
+            request, 400, "unsupported_grant_type", f"grant_type must be one of {GRANT_TYPES}"
+        )
     return _token_response(request, signed_in)
 
 

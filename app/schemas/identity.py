@@ -88,6 +88,7 @@ class ClientCreate(RequestModel):
 
 class ClientUpdate(RequestModel):
     name: Name | None = None
+    role: ClientRoleName | None = None
     is_active: StrictBool | None = None
 
 

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.security.tokens import SigningKey
 
 DEV_KEY_FILE = "jwt-secret"
+MIN_SECRET_BYTES = 32
 
 
 def load_signing_key(settings: Settings) -> SigningKey:
@@ -35,11 +36,25 @@ def load_signing_key(settings: Settings) -> SigningKey:
 
 
 def _dev_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
+    """Created atomically (written aside, then linked into place), so concurrent workers never
+    read a half-written key; an existing key shorter than 32 bytes is refused, never used."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            draft.unlink()
+    secret = path.read_text().strip()
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise InvalidSigningKey(f"{path} holds a key shorter than {MIN_SECRET_BYTES} bytes")
     return secret
+
+
+class InvalidSigningKey(Exception):
+    """The configured or kept signing key cannot be used."""

@@ -21,6 +21,7 @@ from app.domain.identity.principal import Principal, PrincipalKind
 from app.domain.identity.roles import permissions_of
 
 MAX_TOKEN_BYTES = 4096
+_LEEWAY_SECONDS = 30  # clock skew between servers
 _REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 
 
@@ -103,8 +104,19 @@ class TokenService:
                 algorithms=[self._key.algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={f"require_{claim}": True for claim in _REQUIRED_CLAIMS} | {"leeway": 30},
+                options={f"require_{claim}": True for claim in _REQUIRED_CLAIMS}
+                | {"leeway": _LEEWAY_SECONDS},
             )
         except (JWTError, JWSError) as exc:
             raise AuthenticationFailed("the access token is invalid or expired") from exc
+        self._check_lifetime(claims)
         return claims
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """Defence in depth: no token from the future, none living longer than we issue."""
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+            raise AuthenticationFailed("the access token's times are not valid")
+        now = datetime.now(UTC).timestamp()
+        if iat > now + _LEEWAY_SECONDS or exp - iat > self._ttl.total_seconds() + _LEEWAY_SECONDS:
+            raise AuthenticationFailed("the access token's lifetime is not one we issue")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, SmallInteger, String
+from sqlalchemy import Index, LargeBinary, SmallInteger, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +23,8 @@ class IdempotencyRecord(Base):
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response_body: Mapped[bytes] = mapped_column(LargeBinary)
+    # True for `Cache-Control: no-store` responses (one-time secrets): their body is not kept.
+    response_withheld: Mapped[bool] = mapped_column(server_default=text("false"))
     response_headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

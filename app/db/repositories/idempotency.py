@@ -44,6 +44,7 @@ async def save_record(
     fingerprint: str,
     status_code: int,
     body: bytes,
+    withheld: bool,
     headers: dict[str, Any],
     expires_at: datetime,
 ) -> None:
@@ -52,6 +53,7 @@ async def save_record(
         "request_fingerprint": fingerprint,
         "status_code": status_code,
         "response_body": body,
+        "response_withheld": withheld,
         "response_headers": headers,
         "created_at": func.now(),
         "expires_at": expires_at,

@@ -91,8 +91,9 @@ async def revoke_refresh_tokens_of_user(session: AsyncSession, user_id: uuid.UUI
 
 
 async def serialize_attempts(session: AsyncSession, key: str) -> None:
-    """Wait for other sign-in attempts on the same account, until this transaction ends, so
-    a burst of guesses cannot all pass the throttle before the first failure is counted."""
+    """Wait for other sign-in attempts under the same throttle key (an account, a source
+    address) until this transaction ends, so a burst of guesses cannot all pass the throttle
+    before the first failure is counted."""
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 1))))
 
 

@@ -25,6 +25,7 @@ from app.security.passwords import verify_secret
 
 # A shared office address sees many people's typos: it gets more room than one account.
 SOURCE_LIMIT_FACTOR = 4
+REUSE_GRACE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,9 @@ def _token_hash(token: str) -> str:
 async def _check_throttle(
     session: AsyncSession, policy: LoginPolicy, account_key: str, source_key: str, now: datetime
 ) -> None:
-    await repo.serialize_attempts(session, account_key)
+    # Both counters are checked and counted under locks, taken in one order (no deadlocks).
+    for key in sorted({account_key, source_key}):
+        await repo.serialize_attempts(session, key)
     limits = {
         account_key: policy.max_failures,
         source_key: policy.max_failures * SOURCE_LIMIT_FACTOR,
@@ -142,14 +145,20 @@ async def rotate_refresh_token(
     session: AsyncSession, policy: LoginPolicy, token: str
 ) -> SignedIn | None:
     """Single use: a spent token presented again revokes its whole family (it was stolen,
-    or the legitimate holder's copy was), and every later use of that family fails."""
+    or the legitimate holder's copy was), and every later use of that family fails.
+
+    Within REUSE_GRACE of its use, a second presentation is refused without revoking: that is
+    two tabs refreshing at once or a client retrying after a timeout, not theft; the refusal
+    hands out nothing, so an attacker gains nothing from the grace either."""
     stored = await repo.find_refresh_token_for_update(session, _token_hash(token))
     if stored is None or stored.revoked_at is not None:
         return None
+    now = datetime.now(UTC)
     if stored.used_at is not None:
-        await repo.revoke_refresh_family(session, stored.family_id)
+        if now - stored.used_at >= REUSE_GRACE:
+            await repo.revoke_refresh_family(session, stored.family_id)
         return None
-    if stored.expires_at <= datetime.now(UTC):
+    if stored.expires_at <= now:
         return None
     user = await repo.get_user(session, stored.user_id)
     if user is None or not user.is_active:

@@ -24,6 +24,7 @@ from app.security.passwords import hash_secret, new_client_secret
 @dataclass(frozen=True, slots=True)
 class ClientChanges:
     name: str | None = None
+    role: str | None = None
     is_active: bool | None = None
 
 
@@ -90,6 +91,8 @@ async def update_client(
     before = client_snapshot(client)
     if changes.name is not None:
         client.name = changes.name.strip()
+    if changes.role is not None:
+        client.role = checked_client_role(changes.role)
     if changes.is_active is not None:
         client.is_active = changes.is_active
     after = client_snapshot(client)
