@@ -19,5 +19,3 @@ class ExpectedVersion:
                 f"the resource changed (now version {current}); fetch it again and retry"
             )
 
-
-ANY_VERSION = ExpectedVersion()
