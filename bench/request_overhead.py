@@ -64,7 +64,7 @@ def _admin_token(data_dir: Path) -> str:
         load_signing_key(settings),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        ttl=timedelta(minutes=60),
+        ttl=timedelta(minutes=settings.access_token_minutes),
     )
     principal = Principal(
         PrincipalKind.user, uuid.uuid4(), frozenset({"admin"}), permissions_of(["admin"])
