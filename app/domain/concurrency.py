@@ -18,4 +18,3 @@ class ExpectedVersion:
             raise PreconditionFailed(
                 f"the resource changed (now version {current}); fetch it again and retry"
             )
-
