@@ -136,6 +136,7 @@ async def login_policy(request: Request) -> LoginPolicy:
         max_failures=settings.login_max_failures,
         window=timedelta(seconds=settings.login_window_seconds),
         refresh_ttl=timedelta(days=settings.refresh_token_days),
+        pseudonym_key=request.app.state.pseudonym_key,
     )
 
 

@@ -50,13 +50,6 @@ class IdempotentReplay(Exception):
         self.withheld = withheld
 
 
-def fingerprint_key(signing_material: str) -> bytes:
-    """The HMAC key for request fingerprints, derived from the token signing key."""
-    return hashlib.sha256(
-        b"backoffice idempotency fingerprint\x00" + signing_material.encode()
-    ).digest()
-
-
 def request_fingerprint(key: bytes, method: str, path: str, body: bytes) -> str:
     """Same JSON content (whatever its key order or spacing) gives the same fingerprint."""
     try:
@@ -85,7 +78,7 @@ async def claim_idempotency_key(
     if not await store.try_lock_key(session, caller, key):
         raise Conflict(f"a request with this {IDEMPOTENCY_HEADER} is still being processed")
     fingerprint = request_fingerprint(
-        request.app.state.fingerprint_key, request.method, request.url.path, await request.body()
+        request.app.state.pseudonym_key, request.method, request.url.path, await request.body()
     )
     record = await store.find_live_record(session, caller, key)
     if record is not None:

@@ -14,12 +14,12 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import head_revisions
 from app.errors import install_error_handlers
-from app.idempotency import fingerprint_key, install_idempotency
+from app.idempotency import install_idempotency
 from app.logging_setup import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.openapi import install_openapi
 from app.routers import admin, audit, auth, health
-from app.security.keys import load_signing_key
+from app.security.keys import load_signing_key, pseudonym_key
 from app.security.tokens import TokenService
 
 API_PREFIX = "/api/v1"
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.schema_heads = head_revisions()
     signing_key = load_signing_key(settings)
-    app.state.fingerprint_key = fingerprint_key(signing_key.signing_key)
+    app.state.pseudonym_key = pseudonym_key(signing_key)
     app.state.tokens = TokenService(
         signing_key,
         issuer=settings.jwt_issuer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -174,6 +175,9 @@ async def test_throttle_table_holds_no_clear_text_email_or_address(
     )
     assert email not in table_text
     assert address not in table_text
+    # Not a plain hash either: that could be reversed by hashing guessed e-mails and addresses.
+    for guess in (f"account:{email}", f"source:{address}"):
+        assert hashlib.sha256(guess.encode()).hexdigest() not in everything
 
 
 async def test_failed_client_credentials_are_throttled(

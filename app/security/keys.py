@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -33,6 +34,13 @@ def load_signing_key(settings: Settings) -> SigningKey:
     else:
         secret = _dev_secret(settings.data_dir / DEV_KEY_FILE)
     return SigningKey("HS256", secret, secret)
+
+
+def pseudonym_key(key: SigningKey) -> bytes:
+    """The HMAC key for digests that must not be reversible by guessing their input (request
+    fingerprints that contain passwords, throttle keys made of e-mails and IP addresses)."""
+    material = b"backoffice pseudonyms\x00" + key.signing_key.encode()
+    return hashlib.sha256(material).digest()
 
 
 def _dev_secret(path: Path) -> str:

@@ -7,6 +7,7 @@ the revocation of a replayed refresh-token family; both must survive the refused
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class LoginPolicy:
     max_failures: int
     window: timedelta
     refresh_ttl: timedelta
+    pseudonym_key: bytes  # keys the throttle's digests of e-mails and addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,10 @@ def client_principal(client: Client) -> Principal:
     return Principal(PrincipalKind.client, client.id, roles, permissions_of(roles))
 
 
-def _throttle_key(kind: str, value: str) -> str:
-    # Hashed: the throttle table holds no e-mail or IP address in clear text.
-    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+def _throttle_key(policy: LoginPolicy, kind: str, value: str) -> str:
+    # A keyed digest: the throttle table holds no e-mail or IP address, not even one that could
+    # be recovered by hashing guesses.
+    return hmac.new(policy.pseudonym_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def _token_hash(token: str) -> str:
@@ -89,8 +92,8 @@ async def sign_in_user(
 ) -> SignedIn | None:
     """Password grant. An unknown e-mail, a wrong password and an inactive account look alike."""
     now = datetime.now(UTC)
-    account_key = _throttle_key("account", normalize_email(email))
-    source_key = _throttle_key("source", source)
+    account_key = _throttle_key(policy, "account", normalize_email(email))
+    source_key = _throttle_key(policy, "source", source)
     await _check_throttle(session, policy, account_key, source_key, now)
     user = await repo.get_user_by_email(session, normalize_email(email))
     known = user is not None and user.is_active
@@ -108,8 +111,8 @@ async def sign_in_client(
 ) -> SignedIn | None:
     """Client-credentials grant; machines get no refresh token (they hold their secret)."""
     now = datetime.now(UTC)
-    account_key = _throttle_key("client", client_id)
-    source_key = _throttle_key("source", source)
+    account_key = _throttle_key(policy, "client", client_id)
+    source_key = _throttle_key(policy, "source", source)
     await _check_throttle(session, policy, account_key, source_key, now)
     try:
         client = await repo.get_client(session, uuid.UUID(client_id))
