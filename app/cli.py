@@ -24,16 +24,16 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
-from app.demo import DemoResult, load_demo_data
+from app.devdata.identity import DemoResult, load_demo_data
+from app.devdata.readme import README_PATH, render_readme
 from app.domain.actor import CLI_ACTOR
 from app.domain.errors import DomainError
 from app.domain.identity.users import NewUser, create_user
 from app.domain.retention import purge_expired_records
-from app.main import create_app
-from app.openapi import CONTRACT_PATH, render_contract
-from app.readme_sections import README_PATH, render_readme
+from app.http.openapi import CONTRACT_PATH, render_contract
+from app.main import create_app, signing_key_for
 from app.schemas.identity import Email
-from app.security.keys import InvalidSigningKey, load_signing_key
+from app.security.keys import InvalidSigningKey
 
 cli = typer.Typer(help="backoffice: an API-first back office.", no_args_is_help=True)
 
@@ -61,7 +61,7 @@ def load_settings(data_dir: Path | None = None) -> Settings:
 def _ensure_signing_key(settings: Settings) -> None:
     """Create a dev key here, once, before any worker starts; a bad key stops with one line."""
     try:
-        load_signing_key(settings)
+        signing_key_for(settings)
     except InvalidSigningKey as exc:
         typer.echo(f"backoffice: {exc}", err=True)
         raise typer.Exit(code=2) from exc

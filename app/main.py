@@ -13,14 +13,14 @@ from app import __version__
 from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import head_revisions
-from app.errors import install_error_handlers
-from app.idempotency import install_idempotency
+from app.http.idempotency import install_idempotency
+from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.openapi import install_openapi
+from app.http.problems import install_error_handlers
 from app.logging_setup import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from app.openapi import install_openapi
 from app.routers import admin, audit, auth, health
 from app.security.keys import load_signing_key, pseudonym_key
-from app.security.tokens import TokenService
+from app.security.tokens import SigningKey, TokenService
 
 API_PREFIX = "/api/v1"
 
@@ -30,6 +30,16 @@ An API-first back office: accounting, HR, credit risk, front desk and inventory.
 Errors are RFC 9457 problem details (`application/problem+json`). Lists are cursor-paginated.
 Create requests honour `Idempotency-Key`; updates honour `If-Match`.
 """
+
+
+def signing_key_for(settings: Settings) -> SigningKey:
+    """The configured token key (RS256 key or HS256 secret), or the kept development key."""
+    private_key, secret = settings.jwt_private_key, settings.jwt_secret
+    return load_signing_key(
+        private_key_pem=private_key.get_secret_value() if private_key else None,
+        secret=secret.get_secret_value() if secret else None,
+        data_dir=settings.data_dir,
+    )
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -57,7 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.schema_heads = head_revisions()
-    signing_key = load_signing_key(settings)
+    signing_key = signing_key_for(settings)
     app.state.pseudonym_key = pseudonym_key(signing_key)
     app.state.tokens = TokenService(
         signing_key,

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from app.config import Settings  # noqa: E402
 from app.domain.identity.principal import Principal, PrincipalKind  # noqa: E402
 from app.domain.identity.roles import permissions_of  # noqa: E402
-from app.security.keys import load_signing_key  # noqa: E402
+from app.main import signing_key_for  # noqa: E402
 from app.security.tokens import TokenService  # noqa: E402
 from tests.databases import postgres_server, scratch_database  # noqa: E402
 
@@ -61,7 +61,7 @@ def _wait_ready(url: str, timeout: float = 60) -> None:
 def _admin_token(data_dir: Path) -> str:
     settings = Settings(jwt_secret=SECRET, data_dir=data_dir)  # type: ignore[arg-type]
     service = TokenService(
-        load_signing_key(settings),
+        signing_key_for(settings),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=timedelta(minutes=settings.access_token_minutes),
@@ -69,7 +69,7 @@ def _admin_token(data_dir: Path) -> str:
     principal = Principal(
         PrincipalKind.user, uuid.uuid4(), frozenset({"admin"}), permissions_of(["admin"])
     )
-    return service.issue_access_token(principal).token
+    return service.issue(principal.subject, principal.roles).token
 
 
 def _wrk(url: str, seconds: int, connections: int, token: str | None) -> float:

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.conditional import IfMatchHeader, parse_if_match, version_etag
-from app.dependencies import Idempotent, PageParams, SessionDep, actor_for, require
 from app.domain.identity import clients, users
 from app.domain.identity.principal import Principal
-from app.errors import problem_responses
-from app.pagination import Page
-from app.routing import TransactionalRoute
+from app.http.conditional import IfMatchHeader, parse_if_match, version_etag
+from app.http.dependencies import Idempotent, PageParams, SessionDep, actor_for, require
+from app.http.problems import problem_responses
+from app.http.routing import TransactionalRoute
+from app.schemas.common import Page
 from app.schemas.identity import (
     ClientCreate,
     ClientRead,

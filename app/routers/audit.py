@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.conditional import cached_json
-from app.dependencies import PageParams, SessionDep, require
 from app.domain.audit.service import list_events
-from app.pagination import Instant, Page
-from app.routing import TransactionalRoute
+from app.http.conditional import cached_json
+from app.http.dependencies import PageParams, SessionDep, require
+from app.http.routing import TransactionalRoute
 from app.schemas.audit import AuditEventRead
+from app.schemas.common import Instant, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=TransactionalRoute)
 

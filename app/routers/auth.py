@@ -10,21 +10,21 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Form, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.dependencies import (
-    CurrentPrincipal,
-    LoginPolicyDep,
-    SessionDep,
-    authenticated,
-    get_token_service,
-)
 from app.domain.identity import authentication as auth
 from app.domain.identity.authentication import SignedIn
 from app.domain.identity.clients import get_client
 from app.domain.identity.principal import Principal
 from app.domain.identity.roles import PERMISSIONS, ROLES
 from app.domain.identity.users import get_user
-from app.errors import oauth_error, problem_responses
-from app.routing import TransactionalRoute
+from app.http.dependencies import (
+    CurrentPrincipal,
+    LoginPolicyDep,
+    SessionDep,
+    authenticated,
+    get_token_service,
+)
+from app.http.problems import oauth_error, problem_responses
+from app.http.routing import TransactionalRoute
 from app.schemas.identity import (
     LogoutRequest,
     Me,
@@ -56,7 +56,8 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 def _token_response(request: Request, signed_in: SignedIn) -> JSONResponse:
-    issued = get_token_service(request).issue_access_token(signed_in.principal)
+    principal = signed_in.principal
+    issued = get_token_service(request).issue(principal.subject, principal.roles)
     body = TokenResponse(
         access_token=issued.token,
         expires_in=issued.expires_in,

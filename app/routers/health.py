@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.db.migrations import current_revisions
-from app.domain.errors import Unavailable
-from app.errors import problem_responses
+from app.domain.readiness import schema_revision
+from app.http.problems import problem_responses
 from app.schemas.health import Liveness, Readiness
 
 router = APIRouter(tags=["health"])
@@ -26,12 +25,5 @@ async def health_get_liveness() -> Liveness:
 )
 async def health_get_readiness(request: Request) -> Readiness:
     """The database answers and its schema is at the migrations' head."""
-    current = await current_revisions(request.app.state.db.engine)
-    if current is None:
-        raise Unavailable("the database has no schema yet: run `backoffice migrate`")
-    expected = request.app.state.schema_heads
-    if current != expected:
-        raise Unavailable(
-            f"the schema is at {sorted(current)}, the code expects {sorted(expected)}"
-        )
-    return Readiness(schema_revision=",".join(sorted(current)))
+    revision = await schema_revision(request.app.state.db, request.app.state.schema_heads)
+    return Readiness(schema_revision=revision)

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.domain.identity.roles import HolderKind, Office, roles_for
 from app.domain.identity.users import MIN_PASSWORD_LENGTH
+from app.schemas.common import RequestModel
 
 # No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
 # the length is checked before surrounding whitespace is stripped, as the contract says.
@@ -41,10 +42,6 @@ Email = Annotated[
 ]
 UserRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.user)})]
 ClientRoleName = Annotated[str, Field(json_schema_extra={"enum": roles_for(HolderKind.client)})]
-
-
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserCreate(RequestModel):

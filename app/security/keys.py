@@ -9,30 +9,29 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from app.config import Settings
 from app.security.tokens import SigningKey
 
 DEV_KEY_FILE = "jwt-secret"
 MIN_SECRET_BYTES = 32
 
 
-def load_signing_key(settings: Settings) -> SigningKey:
+def load_signing_key(
+    *, private_key_pem: str | None, secret: str | None, data_dir: Path
+) -> SigningKey:
     """RS256 when a private key is configured, else HS256 with the configured secret.
 
     Without either (development only; production refuses to start) a random 256-bit secret is
     generated once and kept, readable by the owner only, in the data directory.
     """
-    if settings.jwt_private_key is not None:
-        pem = settings.jwt_private_key.get_secret_value().encode()
+    if private_key_pem is not None:
+        pem = private_key_pem.encode()
         private = serialization.load_pem_private_key(pem, password=None)
         public = private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return SigningKey("RS256", pem.decode(), public.decode())
-    if settings.jwt_secret is not None:
-        secret = settings.jwt_secret.get_secret_value()
-    else:
-        secret = _dev_secret(settings.data_dir / DEV_KEY_FILE)
+    if secret is None:
+        secret = _dev_secret(data_dir / DEV_KEY_FILE)
     return SigningKey("HS256", secret, secret)
 
 

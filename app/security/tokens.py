@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
 from jose.exceptions import JWSError
-
-from app.domain.errors import AuthenticationFailed
-from app.domain.identity.principal import Principal, PrincipalKind
-from app.domain.identity.roles import permissions_of
 
 MAX_TOKEN_BYTES = 4096
 _LEEWAY_SECONDS = 30  # clock skew between servers
@@ -36,6 +33,22 @@ class SigningKey:
         return hashlib.sha256(self.verification_key.encode()).hexdigest()[:16]
 
 
+class InvalidToken(Exception):
+    """The token is not one of ours, or no longer valid. `detail` is safe to show."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified access token says about its holder."""
+
+    subject: str
+    roles: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
@@ -49,16 +62,16 @@ class TokenService:
         self._audience = audience
         self._ttl = ttl
 
-    def issue_access_token(self, principal: Principal, now: datetime | None = None) -> IssuedToken:
+    def issue(self, subject: str, roles: Iterable[str], now: datetime | None = None) -> IssuedToken:
         now = now or datetime.now(UTC)
         claims = {
-            "sub": principal.subject,
+            "sub": subject,
             "iss": self._issuer,
             "aud": self._audience,
             "iat": int(now.timestamp()),
             "exp": int((now + self._ttl).timestamp()),
             "jti": uuid.uuid4().hex,
-            "roles": sorted(principal.roles),
+            "roles": sorted(roles),
         }
         token = jwt.encode(
             claims,
@@ -68,35 +81,23 @@ class TokenService:
         )
         return IssuedToken(token=token, expires_in=int(self._ttl.total_seconds()))
 
-    def principal_from_access_token(self, token: str) -> Principal:
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of a token this server issued and that is still valid; else InvalidToken."""
         claims = self._verified_claims(token)
-        kind, _, ident = str(claims["sub"]).partition(":")
         roles = claims.get("roles")
-        try:
-            principal_kind = PrincipalKind(kind)
-            principal_id = uuid.UUID(ident)
-        except ValueError as exc:
-            raise AuthenticationFailed("the token's subject is not valid") from exc
-        if str(principal_id) != ident:  # only the canonical form we issue (no urn:, braces, hex)
-            raise AuthenticationFailed("the token's subject is not valid")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise AuthenticationFailed("the token's roles are not valid")
-        return Principal(
-            kind=principal_kind,
-            id=principal_id,
-            roles=frozenset(roles),
-            permissions=permissions_of(roles),
-        )
+            raise InvalidToken("the token's roles are not valid")
+        return TokenClaims(subject=str(claims["sub"]), roles=tuple(roles))
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_BYTES:
-            raise AuthenticationFailed("the access token is too large")
+            raise InvalidToken("the access token is too large")
         try:
             header = jwt.get_unverified_header(token)
         except (JWTError, JWSError) as exc:
-            raise AuthenticationFailed("the access token is malformed") from exc
+            raise InvalidToken("the access token is malformed") from exc
         if header.get("alg") != self._key.algorithm or header.get("kid") != self._key.kid:
-            raise AuthenticationFailed("the access token was not issued by this server")
+            raise InvalidToken("the access token was not issued by this server")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -108,7 +109,7 @@ class TokenService:
                 | {"leeway": _LEEWAY_SECONDS},
             )
         except (JWTError, JWSError) as exc:
-            raise AuthenticationFailed("the access token is invalid or expired") from exc
+            raise InvalidToken("the access token is invalid or expired") from exc
         self._check_lifetime(claims)
         return claims
 
@@ -116,7 +117,7 @@ class TokenService:
         """Defence in depth: no token from the future, none living longer than we issue."""
         iat, exp = claims["iat"], claims["exp"]
         if not isinstance(iat, int | float) or not isinstance(exp, int | float):
-            raise AuthenticationFailed("the access token's times are not valid")
+            raise InvalidToken("the access token's times are not valid")
         now = datetime.now(UTC).timestamp()
         if iat > now + _LEEWAY_SECONDS or exp - iat > self._ttl.total_seconds() + _LEEWAY_SECONDS:
-            raise AuthenticationFailed("the access token's lifetime is not one we issue")
+            raise InvalidToken("the access token's lifetime is not one we issue")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,7 @@ def principal_for(role: str, principal_id: uuid.UUID | None = None) -> Principal
 
 
 def bearer(app: FastAPI, principal: Principal) -> dict[str, str]:
-    token = app.state.tokens.issue_access_token(principal).token
+    token = app.state.tokens.issue(principal.subject, principal.roles).token
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -54,3 +56,48 @@ async def make_client(session: AsyncSession, role: str = "webshop") -> tuple[Cli
     return await clients.create_client(
         session, TEST_ACTOR, name=f"client-{uuid.uuid4().hex[:8]}", role=role, client_id=None
     )
+
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def new_user_body(**overrides: Any) -> dict[str, Any]:
+    """A valid body for POST /api/v1/admin/users, with a fresh e-mail address."""
+    body: dict[str, Any] = {
+        "email": f"new-{uuid.uuid4().hex[:10]}@example.com",
+        "display_name": "Max Mustermann",
+        "password": "a long enough password",
+        "roles": ["employee"],
+    }
+    return body | overrides
+
+
+def with_key(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, str]:
+    """The token response of a successful password grant."""
+    response = await client.post(
+        TOKEN_URL, data={"grant_type": "password", "username": email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    assert body["access_token"]
+    assert body["refresh_token"]
+    return body
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post(
+        TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+
+
+def assert_invalid_grant(response: httpx.Response) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["error"] == "invalid_grant"
+    assert "access_token" not in response.json()

@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.keyset import fetch_page
-from app.db.models import AuditEvent
-from app.pagination import PageRequest
+from app.db.keyset import PageRequest, fetch_page
+from app.db.models.audit import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import IdempotencyRecord
+from app.db.models.api import IdempotencyRecord
 
 
 async def try_lock_key(session: AsyncSession, caller: str, key: str) -> bool:

@@ -11,9 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.db.keyset import fetch_page
-from app.db.models import Client, LoginThrottle, RefreshToken, User
-from app.pagination import PageRequest
+from app.db.keyset import PageRequest, fetch_page
+from app.db.models.identity import Client, LoginThrottle, RefreshToken, User
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AuditEvent
+from app.db.keyset import PageRequest
+from app.db.models.audit import AuditEvent
 from app.db.repositories import audit as repo
 from app.db.repositories.audit import AuditFilter
 from app.domain.actor import Actor
-from app.pagination import PageRequest
 
 # Never stored, whatever a caller passes in: credentials do not belong in an audit trail.
 _SECRET_MARKERS = ("password", "secret", "token", "hash")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Client, RefreshToken, User
+from app.db.models.identity import Client, RefreshToken, User
 from app.db.repositories import identity as repo
 from app.domain.errors import RateLimited
 from app.domain.identity.principal import Principal, PrincipalKind

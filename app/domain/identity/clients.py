@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Client
+from app.db.keyset import PageRequest
+from app.db.models.identity import Client
 from app.db.repositories import identity as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.identity.roles import ROLES, HolderKind
-from app.pagination import PageRequest
 from app.security.passwords import hash_secret, new_client_secret
 
 

@@ -6,6 +6,10 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.errors import AuthenticationFailed
+from app.domain.identity.roles import permissions_of
+from app.security.tokens import InvalidToken, TokenClaims, TokenService
+
 
 class PrincipalKind(StrEnum):
     user = "user"
@@ -30,3 +34,26 @@ class Principal:
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
+
+
+def principal_from_claims(claims: TokenClaims) -> Principal:
+    """The caller a verified token names: `user:<uuid>` or `client:<uuid>` in canonical form."""
+    kind, _, ident = claims.subject.partition(":")
+    try:
+        principal_kind = PrincipalKind(kind)
+        principal_id = uuid.UUID(ident)
+    except ValueError as exc:
+        raise AuthenticationFailed("the token's subject is not valid") from exc
+    if str(principal_id) != ident:  # only the canonical form we issue (no urn:, braces, hex)
+        raise AuthenticationFailed("the token's subject is not valid")
+    roles = frozenset(claims.roles)
+    return Principal(principal_kind, principal_id, roles, permissions_of(roles))
+
+
+def authenticate(tokens: TokenService, token: str) -> Principal:
+    """The caller behind a bearer access token; AuthenticationFailed when it is not valid."""
+    try:
+        claims = tokens.verify(token)
+    except InvalidToken as exc:
+        raise AuthenticationFailed(exc.detail) from exc
+    return principal_from_claims(claims)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from app.dependencies import PermissionRequirement, idempotent
+from app.http.dependencies import PermissionRequirement, idempotent
 
 # Routes anyone may call, without a token.
 PUBLIC_OPERATIONS = frozenset({"health_get_liveness", "health_get_readiness", "auth_create_token"})

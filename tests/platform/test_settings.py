@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from app.config import Settings, describe_settings_error, to_async_url
 from app.db.engine import Database
-from app.security.keys import DEV_KEY_FILE, InvalidSigningKey, load_signing_key
+from app.main import signing_key_for
+from app.security.keys import DEV_KEY_FILE, InvalidSigningKey
 
 
 def test_libpq_urls_get_our_driver_and_socket_dirs_survive() -> None:
@@ -58,8 +59,8 @@ def test_without_a_configured_key_a_dev_key_is_made_once_and_kept_private(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path, jwt_secret=None, jwt_private_key=None)
-    first = load_signing_key(settings)
-    second = load_signing_key(settings)
+    first = signing_key_for(settings)
+    second = signing_key_for(settings)
     key_file = tmp_path / DEV_KEY_FILE
     assert first == second
     assert first.algorithm == "HS256"
@@ -71,7 +72,7 @@ def test_a_kept_dev_key_that_is_too_short_is_refused(tmp_path: Path) -> None:
     (tmp_path / DEV_KEY_FILE).write_text("")
     settings = Settings(data_dir=tmp_path, jwt_secret=None, jwt_private_key=None)
     with pytest.raises(InvalidSigningKey):
-        load_signing_key(settings)
+        signing_key_for(settings)
 
 
 def test_sql_parameters_never_reach_error_messages(settings: Settings) -> None:

@@ -12,13 +12,14 @@ from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db.keyset import CURSOR_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from app.domain.actor import Actor
 from app.domain.errors import AuthenticationFailed, PermissionDenied
 from app.domain.identity.authentication import LoginPolicy
-from app.domain.identity.principal import Principal
-from app.idempotency import IdempotencyKeyHeader, claim_idempotency_key
-from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Instant, PageRequest
-from app.request_context import current_request_id
+from app.domain.identity.principal import Principal, authenticate
+from app.http.idempotency import IdempotencyKeyHeader, claim_idempotency_key
+from app.http.request_context import current_request_id
+from app.schemas.common import Instant
 from app.security.tokens import TokenService
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
@@ -35,7 +36,7 @@ oauth2_scheme = OAuth2(
 
 
 async def get_session(request: Request) -> AsyncSession:
-    """The request's session; its transaction is owned by app.routing.TransactionalRoute.
+    """The request's session; its transaction is owned by app.http.routing.TransactionalRoute.
 
     Dependencies here are `async def` on purpose: FastAPI runs plain `def` dependencies in its
     threadpool, a thread hop per request for nothing.
@@ -59,7 +60,7 @@ async def get_principal(
     scheme, token = get_authorization_scheme_param(authorization)
     if not authorization or scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed("a bearer access token is required", error=None)
-    principal = get_token_service(request).principal_from_access_token(token)
+    principal = authenticate(get_token_service(request), token)
     request.state.principal = principal
     return principal
 
@@ -100,7 +101,8 @@ async def get_page_request(
         DEFAULT_PAGE_SIZE
     ),
     cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+        str | None,
+        Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page"),
     ] = None,
     updated_since: Annotated[
         Instant | None,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.readme_sections import README_PATH, render_readme
+from app.devdata.readme import README_PATH, render_readme
 
 
 def test_generated_readme_sections_are_current() -> None:

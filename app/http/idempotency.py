@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.repositories import idempotency as store
 from app.domain.errors import BadRequest, Conflict, RuleViolation
 from app.domain.identity.principal import Principal
-from app.errors import problem
+from app.http.problems import problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

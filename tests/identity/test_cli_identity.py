@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL
 
-from app.demo import DEMO_CLIENTS, DEMO_PEOPLE
+from app.devdata.identity import DEMO_CLIENTS, DEMO_PEOPLE
 from tests.databases import scratch_database
-from tests.test_cli import BACKOFFICE, COMMAND_TIMEOUT, child_env
+from tests.platform.test_cli import BACKOFFICE, COMMAND_TIMEOUT, child_env
 
 PASSWORD = "a long enough password"
 

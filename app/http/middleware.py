@@ -11,8 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem, unexpected_error_response
-from app.request_context import REQUEST_ID_HEADER, begin_request, end_request
+from app.http.problems import problem, unexpected_error_response
+from app.http.request_context import REQUEST_ID_HEADER, begin_request, end_request
 
 access_log = logging.getLogger("backoffice.access")
 _DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also admits digits int() refuses, such as "²"

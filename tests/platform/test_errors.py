@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.config import Settings
 from app.db.engine import Database
 from app.db.models.api import IdempotencyRecord
+from app.http.routing import TransactionalRoute
 from app.logging_setup import JsonFormatter
 from app.main import create_app
-from app.routing import TransactionalRoute
 
 PROBLEM = "application/problem+json"
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from app.cli import contract_settings
+from app.http.openapi import CONTRACT_PATH, render_contract
 from app.main import create_app
-from app.openapi import CONTRACT_PATH, render_contract
 
 
 def test_committed_contract_matches_the_app() -> None:

@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.config import Settings
 from app.db.engine import Database
-from app.main import create_app
-from app.security.keys import load_signing_key
+from app.main import create_app, signing_key_for
 from tests.conftest import TEST_JWT_SECRET
 from tests.factories.identity import auth_headers, bearer, make_user, principal_for
 
@@ -84,7 +83,7 @@ def _assert_invalid_token(response: httpx.Response) -> None:
 
 @pytest.fixture
 def kid(settings: Settings) -> str:
-    return load_signing_key(settings).kid
+    return signing_key_for(settings).kid
 
 
 @pytest.fixture
@@ -324,7 +323,7 @@ async def test_rs256_token_works(
     headers = auth_headers(rs_app, "employee")
     header = jwt.get_unverified_header(headers["Authorization"].removeprefix("Bearer "))
     assert header["alg"] == "RS256"
-    assert header["kid"] == load_signing_key(rs_settings).kid
+    assert header["kid"] == signing_key_for(rs_settings).kid
     response = await http.get(ROLES, headers=headers)
     assert response.status_code == 200, response.text
     assert any(role["name"] == "admin" for role in response.json()["roles"])
@@ -335,7 +334,7 @@ async def test_rs256_server_refuses_hs256_signed_with_its_public_key(
 ) -> None:
     """The classic algorithm confusion: HMAC keyed with the (public) verification key."""
     _rs_app, http = rs_client
-    key = load_signing_key(rs_settings)
+    key = signing_key_for(rs_settings)
     public_pem = key.verification_key
     assert public_pem.startswith("-----BEGIN PUBLIC KEY-----")
     claims = _claims(rs_settings, f"user:{uuid.uuid4()}", ["admin"])

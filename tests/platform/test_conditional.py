@@ -9,8 +9,8 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel
 
-from app.conditional import cached_json, parse_if_match, version_etag
 from app.domain.errors import BadRequest
+from app.http.conditional import cached_json, parse_if_match, version_etag
 
 # --- If-Match ---------------------------------------------------------------------------------
 

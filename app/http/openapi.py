@@ -17,12 +17,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import RouteContext
 from pydantic.json_schema import models_json_schema
 
-from app.errors import PROBLEM_MEDIA_TYPE
-from app.route_policy import api_routes, has_parameters, is_idempotent, permission_requirements
-from app.routing import TransactionalRoute
+from app.http.problems import PROBLEM_MEDIA_TYPE
+from app.http.route_policy import api_routes, has_parameters, is_idempotent, permission_requirements
+from app.http.routing import TransactionalRoute
 from app.schemas.problem import Problem, ValidationProblem
 
-CONTRACT_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 

@@ -14,7 +14,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from app.db.session import unit_of_work
-from app.idempotency import record_response
+from app.http.idempotency import record_response
 
 
 class TransactionalRoute(APIRoute):

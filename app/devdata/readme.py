@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.demo import demo_users_markdown
+from app.devdata.identity import demo_users_markdown
 from app.domain.identity.roles import PERMISSIONS, ROLES, Office
 
-README_PATH = Path(__file__).resolve().parents[1] / "README.md"
+README_PATH = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def role_matrix_markdown() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -13,38 +12,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import User
-from app.db.session import unit_of_work
-from tests.factories.identity import PASSWORD, auth_headers, make_user
+from tests.factories.identity import (
+    PASSWORD,
+    assert_invalid_grant,
+    auth_headers,
+    make_user,
+    refresh,
+    sign_in,
+)
 
 TOKEN = "/api/v1/auth/token"
 LOGOUT = "/api/v1/auth/logout"
 ME = "/api/v1/auth/me"
-
-
-async def _sign_in(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD
-) -> dict[str, str]:
-    response = await client.post(
-        TOKEN, data={"grant_type": "password", "username": email, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, str] = response.json()
-    assert body["access_token"]
-    assert body["refresh_token"]
-    return body
-
-
-async def _refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
-    return await client.post(
-        TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh_token}
-    )
-
-
-def _assert_invalid_grant(response: httpx.Response) -> None:
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["error"] == "invalid_grant"
-    assert "access_token" not in response.json()
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -61,9 +40,9 @@ async def test_password_grant_gives_a_refresh_token_that_rotates(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    first = await _sign_in(client, user.email)
+    first = await sign_in(client, user.email)
 
-    rotated = await _refresh(client, first["refresh_token"])
+    rotated = await refresh(client, first["refresh_token"])
     assert rotated.status_code == 200, rotated.text
     assert rotated.headers["cache-control"] == "no-store"
     second = rotated.json()
@@ -77,7 +56,7 @@ async def test_password_grant_gives_a_refresh_token_that_rotates(
     assert me.json()["subject"] == f"user:{user.id}"
 
     # The new one rotates again; only hashes are stored, never the token itself.
-    third = await _refresh(client, second["refresh_token"])
+    third = await refresh(client, second["refresh_token"])
     assert third.status_code == 200, third.text
     stored = (
         await session.execute(
@@ -106,16 +85,16 @@ async def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    first = await _sign_in(client, user.email)
-    second = (await _refresh(client, first["refresh_token"])).json()
-    third = (await _refresh(client, second["refresh_token"])).json()
+    first = await sign_in(client, user.email)
+    second = (await refresh(client, first["refresh_token"])).json()
+    third = (await refresh(client, second["refresh_token"])).json()
     await _age_spent_tokens(session, user)
 
-    _assert_invalid_grant(await _refresh(client, first["refresh_token"]))
+    assert_invalid_grant(await refresh(client, first["refresh_token"]))
     # The replay was refused with an error, yet the revocation it caused was kept:
     # neither the newest token of the family nor any earlier one works any more.
-    _assert_invalid_grant(await _refresh(client, third["refresh_token"]))
-    _assert_invalid_grant(await _refresh(client, second["refresh_token"]))
+    assert_invalid_grant(await refresh(client, third["refresh_token"]))
+    assert_invalid_grant(await refresh(client, second["refresh_token"]))
     revoked = await session.scalar(
         text(
             "SELECT count(*) FROM auth_refresh_token WHERE user_id = :u AND revoked_at IS NOT NULL"
@@ -129,16 +108,16 @@ async def test_reuse_revokes_only_its_own_family(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    laptop = await _sign_in(client, user.email)
-    phone = await _sign_in(client, user.email)
-    await _refresh(client, laptop["refresh_token"])
+    laptop = await sign_in(client, user.email)
+    phone = await sign_in(client, user.email)
+    await refresh(client, laptop["refresh_token"])
     await _age_spent_tokens(session, user)
-    _assert_invalid_grant(await _refresh(client, laptop["refresh_token"]))
-    assert (await _refresh(client, phone["refresh_token"])).status_code == 200
+    assert_invalid_grant(await refresh(client, laptop["refresh_token"]))
+    assert (await refresh(client, phone["refresh_token"])).status_code == 200
 
 
 async def test_unknown_or_missing_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
-    _assert_invalid_grant(await _refresh(client, "no-such-token"))
+    assert_invalid_grant(await refresh(client, "no-such-token"))
     missing = await client.post(TOKEN, data={"grant_type": "refresh_token"})
     assert missing.status_code == 400
     assert missing.json()["error"] == "invalid_request"
@@ -148,8 +127,8 @@ async def test_logout_makes_the_refresh_token_unusable(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    first = await _sign_in(client, user.email)
-    second = (await _refresh(client, first["refresh_token"])).json()
+    first = await sign_in(client, user.email)
+    second = (await refresh(client, first["refresh_token"])).json()
 
     response = await client.post(
         LOGOUT,
@@ -157,7 +136,7 @@ async def test_logout_makes_the_refresh_token_unusable(
         json={"refresh_token": second["refresh_token"]},
     )
     assert response.status_code == 204, response.text
-    _assert_invalid_grant(await _refresh(client, second["refresh_token"]))
+    assert_invalid_grant(await refresh(client, second["refresh_token"]))
 
 
 async def test_logout_needs_a_signed_in_caller_and_cannot_end_someone_elses_session(
@@ -165,8 +144,8 @@ async def test_logout_needs_a_signed_in_caller_and_cannot_end_someone_elses_sess
 ) -> None:
     alice = await _user(session)
     bob = await _user(session)
-    alices = await _sign_in(client, alice.email)
-    bobs = await _sign_in(client, bob.email)
+    alices = await sign_in(client, alice.email)
+    bobs = await sign_in(client, bob.email)
 
     anonymous = await client.post(LOGOUT, json={"refresh_token": alices["refresh_token"]})
     assert anonymous.status_code == 401
@@ -176,14 +155,14 @@ async def test_logout_needs_a_signed_in_caller_and_cannot_end_someone_elses_sess
         json={"refresh_token": alices["refresh_token"]},
     )
     assert by_bob.status_code == 204
-    assert (await _refresh(client, alices["refresh_token"])).status_code == 200
+    assert (await refresh(client, alices["refresh_token"])).status_code == 200
 
 
 async def test_deactivated_users_refresh_token_fails(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    tokens = await _sign_in(client, user.email)
+    tokens = await sign_in(client, user.email)
 
     response = await client.patch(
         f"/api/v1/admin/users/{user.id}",
@@ -192,31 +171,31 @@ async def test_deactivated_users_refresh_token_fails(
     )
     assert response.status_code == 200, response.text
     assert response.json()["is_active"] is False
-    _assert_invalid_grant(await _refresh(client, tokens["refresh_token"]))
+    assert_invalid_grant(await refresh(client, tokens["refresh_token"]))
     # Nor can they sign in again.
     again = await client.post(
         TOKEN, data={"grant_type": "password", "username": user.email, "password": PASSWORD}
     )
-    _assert_invalid_grant(again)
+    assert_invalid_grant(again)
 
 
 async def test_refresh_token_fails_while_user_is_inactive_even_if_not_revoked(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    tokens = await _sign_in(client, user.email)
+    tokens = await sign_in(client, user.email)
     await session.execute(
         text("UPDATE auth_user SET is_active = false WHERE id = :u"), {"u": user.id}
     )
-    _assert_invalid_grant(await _refresh(client, tokens["refresh_token"]))
+    assert_invalid_grant(await refresh(client, tokens["refresh_token"]))
 
 
 async def test_setting_a_new_password_revokes_refresh_tokens(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    laptop = await _sign_in(client, user.email)
-    phone = await _sign_in(client, user.email)
+    laptop = await sign_in(client, user.email)
+    phone = await sign_in(client, user.email)
     new_password = "a brand new passphrase 42"
 
     response = await client.put(
@@ -225,18 +204,18 @@ async def test_setting_a_new_password_revokes_refresh_tokens(
         json={"password": new_password},
     )
     assert response.status_code == 204, response.text
-    _assert_invalid_grant(await _refresh(client, laptop["refresh_token"]))
-    _assert_invalid_grant(await _refresh(client, phone["refresh_token"]))
+    assert_invalid_grant(await refresh(client, laptop["refresh_token"]))
+    assert_invalid_grant(await refresh(client, phone["refresh_token"]))
     # The new password works and starts a fresh, usable session.
-    fresh = await _sign_in(client, user.email, new_password)
-    assert (await _refresh(client, fresh["refresh_token"])).status_code == 200
+    fresh = await sign_in(client, user.email, new_password)
+    assert (await refresh(client, fresh["refresh_token"])).status_code == 200
 
 
 async def test_expired_refresh_token_fails(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    tokens = await _sign_in(client, user.email)
+    tokens = await sign_in(client, user.email)
     await session.execute(
         text(
             "UPDATE auth_refresh_token SET expires_at = now() - interval '1 second' "
@@ -244,7 +223,7 @@ async def test_expired_refresh_token_fails(
         ),
         {"u": user.id},
     )
-    _assert_invalid_grant(await _refresh(client, tokens["refresh_token"]))
+    assert_invalid_grant(await refresh(client, tokens["refresh_token"]))
 
 
 def _payload(token: str) -> dict[str, object]:
@@ -257,8 +236,8 @@ async def test_access_token_carries_no_password_or_secret(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     user = await _user(session)
-    tokens = await _sign_in(client, user.email)
-    rotated = (await _refresh(client, tokens["refresh_token"])).json()
+    tokens = await sign_in(client, user.email)
+    rotated = (await refresh(client, tokens["refresh_token"])).json()
     for access in (tokens["access_token"], rotated["access_token"]):
         claims = _payload(access)
         assert set(claims) == {"sub", "iss", "aud", "iat", "exp", "jti", "roles"}
@@ -280,25 +259,7 @@ async def test_a_second_use_within_seconds_is_refused_but_does_not_sign_out(
     """Two tabs refreshing at once, or a retry after a timeout: the late one gets nothing,
     and the session of the one that won goes on."""
     user = await _user(session)
-    first = await _sign_in(client, user.email)
-    winner = (await _refresh(client, first["refresh_token"])).json()
-    _assert_invalid_grant(await _refresh(client, first["refresh_token"]))
-    assert (await _refresh(client, winner["refresh_token"])).status_code == 200
-
-
-async def test_concurrent_refreshes_issue_one_token_and_keep_the_session(
-    committed_app: FastAPI, committed_client: httpx.AsyncClient
-) -> None:
-    async with unit_of_work(committed_app.state.db) as arrange:
-        user = await make_user(arrange, email="tabs@example.com")
-    first = await _sign_in(committed_client, user.email)
-    responses = await asyncio.gather(
-        *(_refresh(committed_client, first["refresh_token"]) for _ in range(5))
-    )
-    winners = [r for r in responses if r.status_code == 200]
-    assert len(winners) == 1
-    for loser in responses:
-        if loser.status_code != 200:
-            _assert_invalid_grant(loser)
-    follow_up = await _refresh(committed_client, winners[0].json()["refresh_token"])
-    assert follow_up.status_code == 200
+    first = await sign_in(client, user.email)
+    winner = (await refresh(client, first["refresh_token"])).json()
+    assert_invalid_grant(await refresh(client, first["refresh_token"]))
+    assert (await refresh(client, winner["refresh_token"])).status_code == 200

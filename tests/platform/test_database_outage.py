@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings, to_async_url
 from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade_to_head
+from app.http.routing import TransactionalRoute
 from app.main import create_app
-from app.routing import TransactionalRoute
 
 PROBLEM = "application/problem+json"
 

@@ -28,15 +28,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.conditional import IF_MATCH_PATTERN
 from app.config import Settings
 from app.db.engine import Database, make_sessionmaker
+from app.db.keyset import encode_cursor
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
-from app.idempotency import IDEMPOTENCY_HEADER
+from app.http.conditional import IF_MATCH_PATTERN
+from app.http.idempotency import IDEMPOTENCY_HEADER
+from app.http.openapi import CONTRACT_PATH
 from app.main import create_app
-from app.openapi import CONTRACT_PATH
-from app.pagination import encode_cursor
 from tests.databases import scratch_database
 from tests.factories.identity import make_user, principal_for
 
@@ -71,7 +71,7 @@ def target(server_url: URL, make_settings: Callable[..., Settings]) -> Iterator[
         headers = {}
         for role in roles:
             principal = principal_for(role, principal_id=uuid.UUID(ids[role]))
-            token = app.state.tokens.issue_access_token(principal).token
+            token = app.state.tokens.issue(principal.subject, principal.roles).token
             headers[role] = {"Authorization": f"Bearer {token}"}
         yield Target(app, headers)
 

@@ -16,8 +16,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db.keyset import InvalidCursor
 from app.domain import errors as domain
-from app.request_context import current_request_id
+from app.http.request_context import current_request_id
 from app.schemas.problem import Problem, ValidationProblem
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
+    return problem(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        slug="validation-failed",
+        detail="the cursor is not one this API handed out",
+        instance=request.url.path,
+        errors=[{"detail": "not a valid cursor", "parameter": "cursor"}],
+    )
+
+
 def _field_error(error: domain.FieldError) -> dict[str, str]:
     out = {"detail": error.detail, "pointer": error.pointer, "parameter": error.parameter}
     return {k: v for k, v in out.items() if v is not None}
@@ -248,6 +259,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     for exc_type in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, TimeoutError):
         app.add_exception_handler(exc_type, _database_error)

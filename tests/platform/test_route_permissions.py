@@ -1,6 +1,6 @@
 """Every route declares who may call it, and the app enforces exactly that, for every role.
 
-The declarations come from the route table (app.route_policy); the enforcement is checked by
+The declarations come from the route table (app.http.route_policy); the enforcement is checked by
 calling every route, with every method, anonymously and with a token of every built-in role.
 Requests carry random ids and minimal bodies: the point is the authorization answer, not the
 validation one.
@@ -20,8 +20,8 @@ from fastapi.routing import RouteContext
 
 from app.cli import contract_settings
 from app.domain.identity.roles import PERMISSIONS, ROLES
+from app.http.route_policy import PUBLIC_OPERATIONS, api_routes, permission_requirements
 from app.main import create_app
-from app.route_policy import PUBLIC_OPERATIONS, api_routes, permission_requirements
 from tests.factories.identity import auth_headers
 
 _PATH_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")

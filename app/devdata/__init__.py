@@ -1,0 +1,1 @@
+"""Demo data per area, and the README sections generated from the code."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing every router shares: transactions, auth dependencies, problems, idempotency."""
