@@ -128,12 +128,21 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def default_workers() -> int:
+    """One process per CPU this process may use: the event loop keeps one core busy. At most 4,
+    since each holds its own connection pools (see the README's pool settings)."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     data_dir: DataDirOption = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per CPU, at most 4).", min=1),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API (docs at /docs)."""
     settings = load_settings(data_dir)
@@ -147,7 +156,10 @@ def serve(
             factory=True,
             host=host,
             port=port,
-            workers=workers,
+            workers=workers or default_workers(),
+            # Forwarded headers are honoured by the app itself, from BACKOFFICE_FORWARDED_ALLOW_IPS
+            # only; uvicorn's own default would believe them from any local peer.
+            proxy_headers=False,
             log_config=None,
             access_log=False,
             server_header=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -62,7 +63,8 @@ class Settings(BaseSettings):
     ] = None
     data_dir: Path = Field(default_factory=default_data_dir)
 
-    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
+    # Per pool; a process has two (writes, reads): at most 2 * (10 + 10) + 1 connections.
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
     db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
     db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
@@ -85,6 +87,10 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_window_seconds: Annotated[int, Field(ge=1)] = 900
 
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, comma-separated,
+    # or "*"). Empty: the peer address is the client, whatever a header claims.
+    forwarded_allow_ips: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
@@ -106,6 +112,22 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes (use e.g. `openssl rand -hex 32`)")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_forwarded_allow_ips(cls, value: str) -> str:
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is not an IP address or network") from exc
+        return ",".join(entries)
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return self.forwarded_allow_ips.split(",") if self.forwarded_allow_ips else []
 
     @model_validator(mode="after")
     def _production_needs_external_services(self) -> Settings:

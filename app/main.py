@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import head_revisions
+from app.db.notifications import ChannelListener, Subscriber
+from app.domain.identity.revocation import CHANNEL as REVOCATION_CHANNEL
+from app.domain.identity.revocation import GenerationCache
 from app.http.idempotency import install_idempotency
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.http.openapi import install_openapi
@@ -42,17 +46,30 @@ def signing_key_for(settings: Settings) -> SigningKey:
     )
 
 
+def revocation_listener(db: Database, cache: GenerationCache) -> ChannelListener:
+    """Hears every token revocation committed by any process, and keeps `cache` exact."""
+    subscriber = Subscriber(
+        on_message=cache.heard, on_listening=cache.listening, on_lost=cache.lost
+    )
+    return ChannelListener(db.engine, REVOCATION_CHANNEL, subscriber)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     db = database or Database.from_settings(settings)
 
+    token_generations = GenerationCache()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        listener = revocation_listener(db, token_generations)
+        listener.start()
         # Everything allocated at start-up lives forever: keep it out of the GC's full scans.
         gc.collect()
         gc.freeze()
         yield
+        await listener.stop()
         await db.dispose()
 
     app = FastAPI(
@@ -63,9 +80,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         docs_url="/docs",
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
+        # A redirect to the slash-less path would be built from the caller's Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.token_generations = token_generations
     app.state.schema_heads = head_revisions()
     signing_key = signing_key_for(settings)
     app.state.pseudonym_key = pseudonym_key(signing_key)
@@ -78,6 +98,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Added last = outermost: the request id is set before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: the client address is settled before anything reads it (login throttle).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     install_idempotency(app)
     for router in (health.router, auth.router, admin.router, audit.router):

@@ -1,8 +1,17 @@
-"""The engine and session factory: pool settings are explicit, connections are pre-pinged."""
+"""Engines and sessions: writes in a transaction on pre-pinged connections, reads without either.
+
+A request that only reads needs neither BEGIN/COMMIT nor a pre-ping round trip: it runs on its
+own engine in autocommit mode. A connection that died meanwhile fails its one query with a
+disconnect error, which invalidates the whole pool, so the next request reconnects (503 for the
+one that hit it).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
@@ -18,33 +27,20 @@ from app.config import Settings
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """What the app needs of the database: an engine (health, CLI) and a session factory."""
+    """What the app needs of the database: sessions for writes, connections for reads."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine | None = None
+    # Set in tests: every session and read shares this connection (and its outer transaction).
+    shared_connection: AsyncConnection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, url: URL | None = None) -> Database:
-        engine = create_async_engine(
-            url or settings.async_database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout_seconds,
-            pool_pre_ping=True,
-            # Bound values are personal data (e-mails, names): keep them out of error messages
-            # and therefore out of logs.
-            hide_parameters=True,
-            pool_recycle=1800,
-            connect_args={
-                "timeout": settings.db_connect_timeout_seconds,
-                "server_settings": {
-                    "application_name": "backoffice",
-                    "statement_timeout": str(settings.db_statement_timeout_ms),
-                    "timezone": "UTC",
-                },
-            },
-        )
-        return cls(engine=engine, sessions=make_sessionmaker(engine))
+        url = url or settings.async_database_url
+        writes = create_async_engine(url, pool_pre_ping=True, **_engine_options(settings))
+        reads = create_async_engine(url, isolation_level="AUTOCOMMIT", **_engine_options(settings))
+        return cls(engine=writes, sessions=make_sessionmaker(writes), read_engine=reads)
 
     @classmethod
     def bound_to(cls, connection: AsyncConnection) -> Database:
@@ -52,10 +48,41 @@ class Database:
         sessions = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
-        return cls(engine=connection.engine, sessions=sessions)
+        return cls(engine=connection.engine, sessions=sessions, shared_connection=connection)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading, outside any transaction; returned to the pool after."""
+        if self.shared_connection is not None:
+            yield self.shared_connection
+            return
+        async with (self.read_engine or self.engine).connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+        # Bound values are personal data (e-mails, names): keep them out of error messages and
+        # therefore out of logs.
+        "hide_parameters": True,
+        "pool_recycle": 1800,
+        "connect_args": {
+            "timeout": settings.db_connect_timeout_seconds,
+            "server_settings": {
+                "application_name": "backoffice",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "timezone": "UTC",
+            },
+        },
+    }
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

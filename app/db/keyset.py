@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-R = TypeVar("R")
+from app.db.base import AnyRow
+
 CursorKey = tuple[datetime, uuid.UUID]
 
 DEFAULT_PAGE_SIZE = 50
@@ -57,13 +58,13 @@ def decode_cursor(cursor: str) -> CursorKey:
 
 
 async def fetch_page(
-    session: AsyncSession,
-    stmt: Select[R],
+    reader: AsyncConnection,
+    stmt: Select[Any],
     *,
     page: PageRequest,
     stamp: InstrumentedAttribute[Any],
     ident: InstrumentedAttribute[Any],
-) -> tuple[Sequence[R], str | None]:
+) -> tuple[Sequence[AnyRow], str | None]:
     """Rows after the cursor in (stamp, id) order, plus the cursor of the next page.
 
     `updated_since` filters on `stamp`, so a syncing client lists by `updated_at` and keeps the
@@ -74,7 +75,7 @@ async def fetch_page(
     after = page.after()
     if after is not None:
         stmt = stmt.where(tuple_(stamp, ident) > tuple_(*after))
-    rows = (await session.scalars(stmt.order_by(stamp, ident).limit(page.limit + 1))).all()
+    rows = (await reader.execute(stmt.order_by(stamp, ident).limit(page.limit + 1))).all()
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]

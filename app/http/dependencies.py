@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.config import Settings
 from app.db.keyset import CURSOR_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
@@ -17,6 +17,7 @@ from app.domain.actor import Actor
 from app.domain.errors import AuthenticationFailed, PermissionDenied
 from app.domain.identity.authentication import LoginPolicy
 from app.domain.identity.principal import Principal, authenticate
+from app.domain.identity.revocation import GenerationCache, confirm_for_read, confirm_for_write
 from app.http.idempotency import IdempotencyKeyHeader, claim_idempotency_key
 from app.http.request_context import current_request_id
 from app.schemas.common import Instant
@@ -36,16 +37,28 @@ oauth2_scheme = OAuth2(
 
 
 async def get_session(request: Request) -> AsyncSession:
-    """The request's session; its transaction is owned by app.http.routing.TransactionalRoute.
+    """The session of a request that changes something; its transaction is owned by
+    app.http.routing.DatabaseRoute.
 
     Dependencies here are `async def` on purpose: FastAPI runs plain `def` dependencies in its
     threadpool, a thread hop per request for nothing.
     """
-    session: AsyncSession = request.state.session
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is None:
+        raise RuntimeError("a read-only (GET) route asked for a session: use ReaderDep")
     return session
 
 
+async def get_reader(request: Request) -> AsyncConnection:
+    """The connection of a request that only reads (no transaction)."""
+    reader: AsyncConnection | None = getattr(request.state, "reader", None)
+    if reader is None:
+        raise RuntimeError("a route that changes something asked for a reader: use SessionDep")
+    return reader
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]
 
 
 def get_token_service(request: Request) -> TokenService:
@@ -61,6 +74,12 @@ async def get_principal(
     if not authorization or scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed("a bearer access token is required", error=None)
     principal = authenticate(get_token_service(request), token)
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is not None:
+        await confirm_for_write(session, principal)
+    else:
+        cache: GenerationCache = request.app.state.token_generations
+        await confirm_for_read(await get_reader(request), cache, principal)
     request.state.principal = principal
     return principal
 

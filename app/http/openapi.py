@@ -19,7 +19,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.http.problems import PROBLEM_MEDIA_TYPE
 from app.http.route_policy import api_routes, has_parameters, is_idempotent, permission_requirements
-from app.http.routing import TransactionalRoute
+from app.http.routing import DatabaseRoute
 from app.schemas.problem import Problem, ValidationProblem
 
 CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -50,7 +50,7 @@ def _implied_statuses(route: RouteContext) -> dict[str, str]:
         implied["409"] = "A request with the same Idempotency-Key is still in flight"
     if bad_request:
         implied["400"] = "; ".join(bad_request)
-    if isinstance(route.original_route, TransactionalRoute):
+    if isinstance(route.original_route, DatabaseRoute):
         implied["503"] = "The database is unavailable; retry after Retry-After seconds"
     return implied
 

@@ -1,8 +1,10 @@
-"""The route class that owns each request's transaction.
+"""The route class that gives each request its database access, in one place.
 
-FastAPI's post-response cleanup of `yield` dependencies would commit after the client already
-saw 200; here the commit happens before the response leaves, so a failing commit becomes an
-error response. The idempotency record of a request is written in the same transaction.
+A request that changes something runs in one unit of work, committed before the response
+leaves (FastAPI's post-response cleanup of `yield` dependencies would commit after the client
+already saw 200), so a failing commit becomes an error response; the idempotency record of the
+request is written in the same transaction. A request that only reads (GET) gets a pooled
+connection outside any transaction: no BEGIN/COMMIT, no pre-ping round trip.
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ from fastapi.routing import APIRoute
 from app.db.session import unit_of_work
 from app.http.idempotency import record_response
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
-class TransactionalRoute(APIRoute):
+
+class DatabaseRoute(APIRoute):
+    @property
+    def reads_only(self) -> bool:
+        return self.methods is not None and self.methods <= READ_ONLY_METHODS
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+
+        async def handle_read(request: Request) -> Response:
+            async with request.app.state.db.reader() as reader:
+                request.state.reader = reader
+                return await handler(request)
 
         async def handle_in_transaction(request: Request) -> Response:
             async with unit_of_work(request.app.state.db) as session:
@@ -28,4 +41,4 @@ class TransactionalRoute(APIRoute):
                 await record_response(request, session, response)
             return response
 
-        return handle_in_transaction
+        return handle_read if self.reads_only else handle_in_transaction

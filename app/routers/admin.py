@@ -10,9 +10,16 @@ from fastapi import APIRouter, Path, Response, status
 from app.domain.identity import clients, users
 from app.domain.identity.principal import Principal
 from app.http.conditional import IfMatchHeader, parse_if_match, version_etag
-from app.http.dependencies import Idempotent, PageParams, SessionDep, actor_for, require
+from app.http.dependencies import (
+    Idempotent,
+    PageParams,
+    ReaderDep,
+    SessionDep,
+    actor_for,
+    require,
+)
 from app.http.problems import problem_responses
-from app.http.routing import TransactionalRoute
+from app.http.routing import DatabaseRoute
 from app.schemas.common import Page
 from app.schemas.identity import (
     ClientCreate,
@@ -32,7 +39,7 @@ _USERS_ADMIN = require("users:admin")
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
-    route_class=TransactionalRoute,
+    route_class=DatabaseRoute,
     dependencies=[_USERS_ADMIN],
 )
 
@@ -50,9 +57,9 @@ def _with_etag(response: Response, version: int) -> None:
 
 
 @router.get("/users", operation_id="admin_list_users", response_model=Page[UserRead])
-async def admin_list_users(session: SessionDep, page: PageParams, _: Admin) -> Page[UserRead]:
+async def admin_list_users(reader: ReaderDep, page: PageParams, _: Admin) -> Page[UserRead]:
     """All users, oldest change first; pass `updated_since` to mirror changes."""
-    rows, next_cursor = await users.list_users(session, page)
+    rows, next_cursor = await users.list_users(reader, page)
     return Page(items=[UserRead.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
@@ -88,9 +95,9 @@ async def admin_create_user(
     responses=problem_responses(404),
 )
 async def admin_get_user(
-    user_id: UserId, session: SessionDep, _: Admin, response: Response
+    user_id: UserId, reader: ReaderDep, _: Admin, response: Response
 ) -> UserRead:
-    user = await users.get_user(session, user_id)
+    user = await users.get_user(reader, user_id)
     _with_etag(response, user.version)
     return UserRead.model_validate(user)
 
@@ -132,8 +139,8 @@ async def admin_set_user_password(
 
 
 @router.get("/clients", operation_id="admin_list_clients", response_model=Page[ClientRead])
-async def admin_list_clients(session: SessionDep, page: PageParams, _: Admin) -> Page[ClientRead]:
-    rows, next_cursor = await clients.list_clients(session, page)
+async def admin_list_clients(reader: ReaderDep, page: PageParams, _: Admin) -> Page[ClientRead]:
+    rows, next_cursor = await clients.list_clients(reader, page)
     return Page(items=[ClientRead.model_validate(c) for c in rows], next_cursor=next_cursor)
 
 
@@ -165,9 +172,9 @@ async def admin_create_client(
     responses=problem_responses(404),
 )
 async def admin_get_client(
-    client_id: ClientId, session: SessionDep, _: Admin, response: Response
+    client_id: ClientId, reader: ReaderDep, _: Admin, response: Response
 ) -> ClientRead:
-    client = await clients.get_client(session, client_id)
+    client = await clients.get_client(reader, client_id)
     _with_etag(response, client.version)
     return ClientRead.model_validate(client)
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.domain.audit.service import list_events
 from app.http.conditional import cached_json
-from app.http.dependencies import PageParams, SessionDep, require
-from app.http.routing import TransactionalRoute
+from app.http.dependencies import PageParams, ReaderDep, require
+from app.http.routing import DatabaseRoute
 from app.schemas.audit import AuditEventRead
 from app.schemas.common import Instant, Page
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=TransactionalRoute)
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=DatabaseRoute)
 
 # Stored values hold no control characters; PostgreSQL text cannot even take a NUL.
 Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
@@ -28,7 +28,7 @@ Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]
 )
 async def audit_list_events(
     request: Request,
-    session: SessionDep,
+    reader: ReaderDep,
     page: PageParams,
     actor: Filter = None,
     action: Filter = None,
@@ -38,7 +38,7 @@ async def audit_list_events(
 ) -> Response:
     """Events in the order they happened; `updated_since` means "occurred at or after"."""
     rows, next_cursor = await list_events(
-        session,
+        reader,
         page,
         actor=actor,
         action=action,

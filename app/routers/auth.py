@@ -14,17 +14,19 @@ from app.domain.identity import authentication as auth
 from app.domain.identity.authentication import SignedIn
 from app.domain.identity.clients import get_client
 from app.domain.identity.principal import Principal
+from app.domain.identity.revocation import revoke_all_tokens
 from app.domain.identity.roles import PERMISSIONS, ROLES
 from app.domain.identity.users import get_user
 from app.http.dependencies import (
     CurrentPrincipal,
     LoginPolicyDep,
+    ReaderDep,
     SessionDep,
     authenticated,
     get_token_service,
 )
 from app.http.problems import oauth_error, problem_responses
-from app.http.routing import TransactionalRoute
+from app.http.routing import DatabaseRoute
 from app.schemas.identity import (
     LogoutRequest,
     Me,
@@ -34,7 +36,7 @@ from app.schemas.identity import (
     TokenResponse,
 )
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=TransactionalRoute)
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DatabaseRoute)
 
 GRANT_TYPES = ("password", "client_credentials", "refresh_token")
 FormText = Annotated[str | None, Form(max_length=1024)]
@@ -57,7 +59,9 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 def _token_response(request: Request, signed_in: SignedIn) -> JSONResponse:
     principal = signed_in.principal
-    issued = get_token_service(request).issue(principal.subject, principal.roles)
+    issued = get_token_service(request).issue(
+        principal.subject, principal.roles, principal.token_generation
+    )
     body = TokenResponse(
         access_token=issued.token,
         expires_in=issued.expires_in,
@@ -140,10 +144,24 @@ async def auth_revoke_refresh_token(
     await auth.sign_out(session, principal, body.refresh_token)
 
 
-async def _display_name(session: SessionDep, principal: Principal) -> str:
+async def _display_name(reader: ReaderDep, principal: Principal) -> str:
     if principal.is_client:
-        return (await get_client(session, principal.id)).name
-    return (await get_user(session, principal.id)).display_name
+        name: str = (await get_client(reader, principal.id)).name
+    else:
+        name = (await get_user(reader, principal.id)).display_name
+    return name
+
+
+@router.post(
+    "/logout/everywhere",
+    operation_id="auth_revoke_all_sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[authenticated()],
+)
+async def auth_revoke_all_sessions(session: SessionDep, principal: CurrentPrincipal) -> None:
+    """Signs the caller out everywhere: every refresh token and every access token of theirs,
+    including the one this request was sent with, stops working at once."""
+    await revoke_all_tokens(session, principal.id)
 
 
 @router.get(
@@ -153,13 +171,13 @@ async def _display_name(session: SessionDep, principal: Principal) -> str:
     dependencies=[authenticated()],
     responses=problem_responses(404),
 )
-async def auth_get_me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+async def auth_get_me(reader: ReaderDep, principal: CurrentPrincipal) -> Me:
     """The caller, its roles and the permissions they grant."""
     return Me(
         subject=principal.subject,
         kind=principal.kind.value,
         id=principal.id,
-        name=await _display_name(session, principal),
+        name=await _display_name(reader, principal),
         roles=sorted(principal.roles),
         permissions=sorted(principal.permissions),
     )

@@ -1,13 +1,20 @@
 """Access tokens: the only module that touches python-jose.
 
 Hardened on purpose: one algorithm fixed by configuration (never taken from the token), the key
-id must be ours, `exp`/`iat`/`iss`/`aud`/`sub` are required and checked, and oversized tokens are
-refused before any parsing.
+id must be ours, `exp`/`iat`/`iss`/`aud`/`sub` are required and checked, a `crit` header (an
+extension we would have to understand) is refused, and oversized tokens are refused before any
+parsing.
+
+Verifying a signature costs about as much as the rest of a request, so verified tokens are kept
+in a bounded in-process cache, keyed by the exact token text and never used past the token's
+`exp`. Revocation is not this module's business: each token carries the holder's token
+generation (`gen`), which the caller compares with the current one on every request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +27,7 @@ from jose.exceptions import JWSError
 MAX_TOKEN_BYTES = 4096
 _LEEWAY_SECONDS = 30  # clock skew between servers
 _REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+DEFAULT_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,8 @@ class TokenClaims:
 
     subject: str
     roles: tuple[str, ...]
+    generation: int  # the holder's token generation when the token was issued
+    expires_at: float  # `exp`, seconds since 1970
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +66,29 @@ class IssuedToken:
 
 
 class TokenService:
-    def __init__(self, key: SigningKey, *, issuer: str, audience: str, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        key: SigningKey,
+        *,
+        issuer: str,
+        audience: str,
+        ttl: timedelta,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
         self._key = key
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
+        self._cache_size = cache_size
+        self._verified: dict[str, TokenClaims] = {}
 
-    def issue(self, subject: str, roles: Iterable[str], now: datetime | None = None) -> IssuedToken:
+    def issue(
+        self,
+        subject: str,
+        roles: Iterable[str],
+        generation: int,
+        now: datetime | None = None,
+    ) -> IssuedToken:
         now = now or datetime.now(UTC)
         claims = {
             "sub": subject,
@@ -72,6 +98,7 @@ class TokenService:
             "exp": int((now + self._ttl).timestamp()),
             "jti": uuid.uuid4().hex,
             "roles": sorted(roles),
+            "gen": generation,
         }
         token = jwt.encode(
             claims,
@@ -83,11 +110,32 @@ class TokenService:
 
     def verify(self, token: str) -> TokenClaims:
         """The claims of a token this server issued and that is still valid; else InvalidToken."""
-        claims = self._verified_claims(token)
-        roles = claims.get("roles")
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() <= known.expires_at + _LEEWAY_SECONDS:
+                return known
+            del self._verified[token]
+            raise InvalidToken("the access token is invalid or expired")
+        claims = self._claims_of(self._verified_claims(token))
+        if len(self._verified) >= self._cache_size:
+            # Oldest entry first (dicts keep insertion order): most likely expired anyway.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
+        return claims
+
+    @staticmethod
+    def _claims_of(claims: dict[str, Any]) -> TokenClaims:
+        roles, generation = claims.get("roles"), claims.get("gen")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise InvalidToken("the token's roles are not valid")
-        return TokenClaims(subject=str(claims["sub"]), roles=tuple(roles))
+        if type(generation) is not int or generation < 0:
+            raise InvalidToken("the token's generation is not valid")
+        return TokenClaims(
+            subject=str(claims["sub"]),
+            roles=tuple(roles),
+            generation=generation,
+            expires_at=float(claims["exp"]),
+        )
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_BYTES:
@@ -98,6 +146,9 @@ class TokenService:
             raise InvalidToken("the access token is malformed") from exc
         if header.get("alg") != self._key.algorithm or header.get("kid") != self._key.kid:
             raise InvalidToken("the access token was not issued by this server")
+        if "crit" in header:
+            # RFC 7515 4.1.11: extensions listed in `crit` must be understood; we know none.
+            raise InvalidToken("the access token requires extensions this server does not know")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

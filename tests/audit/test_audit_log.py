@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.domain.identity.principal import Principal
-from tests.factories.identity import auth_headers, bearer, make_user, principal_for
+from tests.factories.identity import auth_headers, bearer, make_user, signed_in
 
 USERS = "/api/v1/admin/users"
 CLIENTS = "/api/v1/admin/clients"
@@ -23,8 +23,8 @@ _SECRET_MARKERS = ("password", "hash", "secret")
 
 
 @pytest.fixture
-def admin() -> Principal:
-    return principal_for("admin")
+async def admin(app: FastAPI) -> Principal:
+    return await signed_in(app, "admin")
 
 
 @pytest.fixture
@@ -244,11 +244,11 @@ async def test_only_auditors_and_admins_read_the_log(
 ) -> None:
     await make_user(session)
     for role in ("admin", "auditor"):
-        response = await client.get(EVENTS, headers=auth_headers(app, role))
+        response = await client.get(EVENTS, headers=await auth_headers(app, role))
         assert response.status_code == 200, (role, response.text)
         assert response.json()["items"], role
     for role in ("accountant", "receptionist", "webshop", "employee", "hr_manager"):
-        response = await client.get(EVENTS, headers=auth_headers(app, role))
+        response = await client.get(EVENTS, headers=await auth_headers(app, role))
         assert response.status_code == 403, (role, response.text)
         assert "items" not in response.json()
     assert (await client.get(EVENTS)).status_code == 401
@@ -269,7 +269,7 @@ async def test_filters_select_matching_events(
         await client.post(f"{CLIENTS}/{shop_id}/secret", headers=admin_headers)
     ).status_code == 200
 
-    auditor = auth_headers(app, "auditor")
+    auditor = await auth_headers(app, "auditor")
 
     async def listed(**params: str) -> list[dict[str, Any]]:
         response = await client.get(EVENTS, headers=auditor, params=params | {"limit": "100"})
@@ -305,7 +305,7 @@ async def test_cursor_pagination_walks_every_matching_event_once(
     client: httpx.AsyncClient, app: FastAPI, admin: Principal, admin_headers: dict[str, str]
 ) -> None:
     created = [(await _create_user(client, admin_headers)).json()["id"] for _ in range(4)]
-    auditor = auth_headers(app, "auditor")
+    auditor = await auth_headers(app, "auditor")
     params = {"actor": f"user:{admin.id}", "action": "user.create", "limit": "1"}
 
     seen: list[str] = []
@@ -328,7 +328,7 @@ async def test_unchanged_log_answers_304_to_if_none_match(
     client: httpx.AsyncClient, app: FastAPI, admin_headers: dict[str, str]
 ) -> None:
     await _create_user(client, admin_headers)
-    auditor = auth_headers(app, "auditor")
+    auditor = await auth_headers(app, "auditor")
     params = {"action": "user.create"}
     first = await client.get(EVENTS, headers=auditor, params=params)
     assert first.status_code == 200

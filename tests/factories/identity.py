@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pwdlib import PasswordHash
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Client, User
+from app.db.models import Client, User, UserRole
+from app.db.models import Principal as PrincipalRow
 from app.domain.actor import Actor
 from app.domain.identity import clients, users
 from app.domain.identity.principal import Principal, PrincipalKind
@@ -17,21 +21,68 @@ from app.domain.identity.roles import ROLES, HolderKind, permissions_of
 
 TEST_ACTOR = Actor("system:test")
 PASSWORD = "correct horse battery staple"
+_HASH = PasswordHash.recommended().hash(PASSWORD)
 
 
-def principal_for(role: str, principal_id: uuid.UUID | None = None) -> Principal:
+def principal_for(
+    role: str, principal_id: uuid.UUID | None = None, generation: int = 1
+) -> Principal:
+    """A principal as a token describes it; no row is made (see `signed_in` for that)."""
     kind = PrincipalKind.client if ROLES[role].holder is HolderKind.client else PrincipalKind.user
-    return Principal(kind, principal_id or uuid.uuid4(), frozenset({role}), permissions_of([role]))
+    return Principal(
+        kind, principal_id or uuid.uuid4(), frozenset({role}), permissions_of([role]), generation
+    )
 
 
 def bearer(app: FastAPI, principal: Principal) -> dict[str, str]:
-    token = app.state.tokens.issue(principal.subject, principal.roles).token
+    tokens = app.state.tokens
+    token = tokens.issue(principal.subject, principal.roles, principal.token_generation).token
     return {"Authorization": f"Bearer {token}"}
 
 
-def auth_headers(app: FastAPI, role: str) -> dict[str, str]:
-    """Headers of a signed-in caller holding `role` (tokens carry roles; no row needed)."""
-    return bearer(app, principal_for(role))
+async def make_principal(session: AsyncSession, role: str) -> Principal:
+    """A real holder of `role` (a user, or a client for client roles), made without hashing a
+    password, and the principal its tokens name."""
+    principal = principal_for(role)
+    session.add(PrincipalRow(id=principal.id, kind=principal.kind.value))
+    await session.flush()
+    tag = principal.id.hex[:12]
+    if principal.is_client:
+        session.add(Client(id=principal.id, name=f"client-{tag}", role=role, secret_hash=_HASH))
+    else:
+        session.add(
+            User(
+                id=principal.id,
+                email=f"{role.replace('_', '.')}-{tag}@example.com",
+                display_name="Erika Mustermann",
+                password_hash=_HASH,
+                role_rows=[UserRole(role=role)],
+            )
+        )
+    await session.flush()
+    return await current_principal(session, principal)
+
+
+async def current_principal(session: AsyncSession, principal: Principal) -> Principal:
+    """`principal` with its holder's current token generation."""
+    generation = await session.scalar(
+        select(PrincipalRow.token_generation).where(PrincipalRow.id == principal.id)
+    )
+    assert generation is not None
+    return dataclasses.replace(principal, token_generation=generation)
+
+
+async def signed_in(app: FastAPI, role: str) -> Principal:
+    """A new holder of `role`, stored where `app` reads (committed in its own session)."""
+    async with app.state.db.sessions() as session:
+        principal = await make_principal(session, role)
+        await session.commit()
+    return principal
+
+
+async def auth_headers(app: FastAPI, role: str) -> dict[str, str]:
+    """Headers of a new, real caller holding `role`."""
+    return bearer(app, await signed_in(app, role))
 
 
 async def make_user(

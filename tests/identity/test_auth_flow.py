@@ -72,7 +72,7 @@ async def test_an_admin_can_change_a_clients_role(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     device, secret = await make_client(session, "reception_device")
-    admin = auth_headers(app, "admin")
+    admin = await auth_headers(app, "admin")
     url = f"/api/v1/admin/clients/{device.id}"
     etag = (await client.get(url, headers=admin)).headers["etag"]
     changed = await client.patch(url, json={"role": "webshop"}, headers=admin | {"If-Match": etag})

@@ -166,7 +166,7 @@ async def test_deactivated_users_refresh_token_fails(
 
     response = await client.patch(
         f"/api/v1/admin/users/{user.id}",
-        headers=auth_headers(app, "admin"),
+        headers=await auth_headers(app, "admin"),
         json={"is_active": False},
     )
     assert response.status_code == 200, response.text
@@ -200,7 +200,7 @@ async def test_setting_a_new_password_revokes_refresh_tokens(
 
     response = await client.put(
         f"/api/v1/admin/users/{user.id}/password",
-        headers=auth_headers(app, "admin"),
+        headers=await auth_headers(app, "admin"),
         json={"password": new_password},
     )
     assert response.status_code == 204, response.text
@@ -240,7 +240,7 @@ async def test_access_token_carries_no_password_or_secret(
     rotated = (await refresh(client, tokens["refresh_token"])).json()
     for access in (tokens["access_token"], rotated["access_token"]):
         claims = _payload(access)
-        assert set(claims) == {"sub", "iss", "aud", "iat", "exp", "jti", "roles"}
+        assert set(claims) == {"sub", "iss", "aud", "iat", "exp", "jti", "roles", "gen"}
         assert claims["sub"] == f"user:{user.id}"
         assert claims["roles"] == ["employee"]
         raw = json.dumps(claims)

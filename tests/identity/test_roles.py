@@ -62,7 +62,7 @@ def test_every_role_grants_only_known_permissions(role: str) -> None:
 async def test_the_roles_endpoint_serves_exactly_the_table(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    response = await client.get("/api/v1/auth/roles", headers=auth_headers(app, "employee"))
+    response = await client.get("/api/v1/auth/roles", headers=await auth_headers(app, "employee"))
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"roles", "permissions"}

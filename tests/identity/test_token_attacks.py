@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -24,7 +25,13 @@ from app.config import Settings
 from app.db.engine import Database
 from app.main import create_app, signing_key_for
 from tests.conftest import TEST_JWT_SECRET
-from tests.factories.identity import auth_headers, bearer, make_user, principal_for
+from tests.factories.identity import (
+    auth_headers,
+    bearer,
+    current_principal,
+    make_user,
+    principal_for,
+)
 
 ME = "/api/v1/auth/me"
 ADMIN_USERS = "/api/v1/admin/users"
@@ -59,6 +66,7 @@ def _claims(
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "jti": uuid.uuid4().hex,
         "roles": roles,
+        "gen": 1,  # a new user's token generation
     }
     for name, value in changes.items():
         if value is None:
@@ -179,9 +187,8 @@ async def test_tampered_payload_is_refused(
     client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
 ) -> None:
     user = await make_user(session, roles=["employee"])
-    honest = bearer(app, principal_for("employee", user.id))["Authorization"].removeprefix(
-        "Bearer "
-    )
+    employee = await current_principal(session, principal_for("employee", user.id))
+    honest = bearer(app, employee)["Authorization"].removeprefix("Bearer ")
     assert (await _get_with(client, ME, honest)).status_code == 200
     assert (await _get_with(client, ADMIN_USERS, honest)).status_code == 403
 
@@ -279,11 +286,13 @@ async def test_valid_token_without_the_permission_gets_403_not_401(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     for role in ("employee", "accountant", "auditor", "webshop"):
-        response = await client.get(ADMIN_USERS, headers=auth_headers(app, role))
+        response = await client.get(ADMIN_USERS, headers=await auth_headers(app, role))
         assert response.status_code == 403, (role, response.text)
         assert "www-authenticate" not in response.headers
         assert response.headers["content-type"].startswith("application/problem+json")
-    assert (await client.get(ADMIN_USERS, headers=auth_headers(app, "admin"))).status_code == 200
+    assert (
+        await client.get(ADMIN_USERS, headers=await auth_headers(app, "admin"))
+    ).status_code == 200
 
 
 # --- RS256 ------------------------------------------------------------------------------------
@@ -320,7 +329,7 @@ async def test_rs256_token_works(
     rs_client: tuple[FastAPI, httpx.AsyncClient], rs_settings: Settings
 ) -> None:
     rs_app, http = rs_client
-    headers = auth_headers(rs_app, "employee")
+    headers = await auth_headers(rs_app, "employee")
     header = jwt.get_unverified_header(headers["Authorization"].removeprefix("Bearer "))
     assert header["alg"] == "RS256"
     assert header["kid"] == signing_key_for(rs_settings).kid
@@ -374,3 +383,30 @@ async def test_token_with_a_lifetime_we_never_issue_is_refused(
         exp=int((issued + lifetime).timestamp()),
     )
     _assert_invalid_token(await _get_with(client, ADMIN_USERS, _sign(claims, kid=kid)))
+
+
+@pytest.mark.parametrize("crit", [["x-backoffice-ext"], ["exp"], []])
+async def test_a_token_demanding_unknown_extensions_is_refused(
+    client: httpx.AsyncClient, settings: Settings, kid: str, admin_subject: str, crit: list[str]
+) -> None:
+    """RFC 7515 4.1.11: a `crit` header names extensions the recipient must understand; we
+    understand none, so a correctly signed token that lists any is refused."""
+    claims = _claims(settings, admin_subject, ["admin"])
+    token = jwt.encode(
+        claims, TEST_JWT_SECRET, algorithm="HS256", headers={"kid": kid, "crit": crit}
+    )
+    _assert_invalid_token(await _get_with(client, ME, token))
+
+
+async def test_a_cached_token_is_not_used_past_its_expiry(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, kid: str, admin_subject: str
+) -> None:
+    """Verified tokens are cached; the cache must not extend a token's life."""
+    now = datetime.now(UTC)
+    token = _sign(
+        _claims(settings, admin_subject, ["admin"], exp=int(now.timestamp()) + 2), kid=kid
+    )
+    assert (await _get_with(client, ME, token)).status_code == 200
+    later = now.timestamp() + 2 + 31  # past exp and the 30 s leeway for clock skew
+    with patch("app.security.tokens.time.time", return_value=later):
+        _assert_invalid_token(await _get_with(client, ME, token))

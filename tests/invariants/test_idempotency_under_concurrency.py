@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import IdempotencyRecord, User
-from tests.factories.identity import bearer, new_user_body, principal_for, with_key
+from tests.factories.identity import auth_headers, new_user_body, with_key
 
 USERS = "/api/v1/admin/users"
 PROBLEM = "application/problem+json"
@@ -30,7 +30,7 @@ async def test_twenty_simultaneous_requests_with_one_key_have_one_effect(
     committed_app: FastAPI,
 ) -> None:
     app = committed_app
-    headers = with_key(bearer(app, principal_for("admin")), "burst-" + uuid.uuid4().hex)
+    headers = with_key(await auth_headers(app, "admin"), "burst-" + uuid.uuid4().hex)
     body = new_user_body()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

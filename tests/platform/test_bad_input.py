@@ -25,7 +25,7 @@ async def test_instants_outside_what_utc_can_hold_are_422(
     app: FastAPI, client: httpx.AsyncClient, path: str, parameter: str, instant: str
 ) -> None:
     response = await client.get(
-        path, params={parameter: instant}, headers=auth_headers(app, "admin")
+        path, params={parameter: instant}, headers=await auth_headers(app, "admin")
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["parameter"] == parameter
@@ -38,7 +38,7 @@ async def test_a_cursor_holding_such_an_instant_is_422(
     raw = json.dumps([instant, str(uuid.uuid4())]).encode()
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     response = await client.get(
-        "/api/v1/admin/users", params={"cursor": cursor}, headers=auth_headers(app, "admin")
+        "/api/v1/admin/users", params={"cursor": cursor}, headers=await auth_headers(app, "admin")
     )
     assert response.status_code == 422, response.text
 

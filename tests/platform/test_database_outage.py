@@ -14,23 +14,23 @@ import httpx
 import pytest
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.config import Settings, to_async_url
 from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade_to_head
-from app.http.routing import TransactionalRoute
+from app.http.routing import DatabaseRoute
 from app.main import create_app
 
 PROBLEM = "application/problem+json"
 
-router = APIRouter(route_class=TransactionalRoute)
+router = APIRouter(route_class=DatabaseRoute)
 
 
 @router.get("/select-one")
 async def select_one(request: Request) -> dict[str, int]:
-    session: AsyncSession = request.state.session
-    return {"one": (await session.execute(text("SELECT 1"))).scalar_one()}
+    reader: AsyncConnection = request.state.reader
+    return {"one": (await reader.execute(text("SELECT 1"))).scalar_one()}
 
 
 class OwnServer:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.config import Settings
 from app.db.engine import Database
 from app.db.models.api import IdempotencyRecord
-from app.http.routing import TransactionalRoute
+from app.http.routing import DatabaseRoute
 from app.logging_setup import JsonFormatter
 from app.main import create_app
 
@@ -59,7 +59,7 @@ class Order(BaseModel):
     tags: list[str] = []
 
 
-router = APIRouter(route_class=TransactionalRoute)
+router = APIRouter(route_class=DatabaseRoute)
 
 
 @router.post("/orders", status_code=201)

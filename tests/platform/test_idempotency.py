@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, IdempotencyRecord, User
-from tests.factories.identity import bearer, make_user, new_user_body, principal_for, with_key
+from tests.factories.identity import (
+    auth_headers,
+    bearer,
+    make_user,
+    new_user_body,
+    signed_in,
+    with_key,
+)
 
 USERS = "/api/v1/admin/users"
 PROBLEM = "application/problem+json"
@@ -29,8 +36,8 @@ async def stored_keys(session: AsyncSession, key: str) -> int:
 
 
 @pytest.fixture
-def admin(app: FastAPI) -> dict[str, str]:
-    return bearer(app, principal_for("admin"))
+async def admin(app: FastAPI) -> dict[str, str]:
+    return await auth_headers(app, "admin")
 
 
 async def test_same_key_and_body_replays_the_first_response(
@@ -96,7 +103,7 @@ async def test_the_same_json_with_other_key_order_and_spacing_is_the_same_reques
 async def test_keys_are_scoped_per_caller(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    anna, ben = principal_for("admin"), principal_for("admin")
+    anna, ben = await signed_in(app, "admin"), await signed_in(app, "admin")
     assert anna.subject != ben.subject
     key = "shared-key-" + uuid.uuid4().hex
     bodies = [new_user_body(), new_user_body()]

@@ -20,7 +20,7 @@ async def test_sign_in_and_user_admin_log_no_credentials(
     caplog.set_level(logging.DEBUG)
     created = await client.post(
         "/api/v1/admin/users",
-        headers=auth_headers(app, "admin"),
+        headers=await auth_headers(app, "admin"),
         json={
             "email": "log@example.com",
             "display_name": "Log Test",
@@ -41,7 +41,7 @@ async def test_sign_in_and_user_admin_log_no_credentials(
     assert wrong.status_code == 400
     shop = await client.post(
         "/api/v1/admin/clients",
-        headers=auth_headers(app, "admin"),
+        headers=await auth_headers(app, "admin"),
         json={"name": "Shop", "role": "webshop"},
     )
     assert shop.status_code == 201

@@ -33,12 +33,13 @@ from app.db.engine import Database, make_sessionmaker
 from app.db.keyset import encode_cursor
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
+from app.domain.identity.principal import Principal
 from app.http.conditional import IF_MATCH_PATTERN
 from app.http.idempotency import IDEMPOTENCY_HEADER
 from app.http.openapi import CONTRACT_PATH
 from app.main import create_app
 from tests.databases import scratch_database
-from tests.factories.identity import make_user, principal_for
+from tests.factories.identity import bearer, make_principal
 
 MAX_EXAMPLES = 25  # per operation and role; the file runs in about 35 s
 
@@ -49,14 +50,10 @@ class Target:
     headers_by_role: dict[str, dict[str, str]]
 
 
-async def _seed_users(database: Database, roles: list[str]) -> dict[str, str]:
-    """Real users behind the tokens, so `auth_get_me` has someone to describe."""
-    ids: dict[str, str] = {}
+async def _seed_principals(database: Database, roles: list[str]) -> dict[str, Principal]:
+    """Real holders behind the tokens (a token naming nobody is refused)."""
     async with unit_of_work(database) as session:
-        for role in roles:
-            user = await make_user(session, roles=[role])
-            ids[role] = str(user.id)
-    return ids
+        return {role: await make_principal(session, role) for role in roles}
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +64,8 @@ def target(server_url: URL, make_settings: Callable[..., Settings]) -> Iterator[
         database = Database(engine, make_sessionmaker(engine))
         app = create_app(make_settings(url), database)
         roles = ["admin", "receptionist"]
-        ids = asyncio.run(_seed_users(database, roles))
-        headers = {}
-        for role in roles:
-            principal = principal_for(role, principal_id=uuid.UUID(ids[role]))
-            token = app.state.tokens.issue(principal.subject, principal.roles).token
-            headers[role] = {"Authorization": f"Bearer {token}"}
+        principals = asyncio.run(_seed_principals(database, roles))
+        headers = {role: bearer(app, principals[role]) for role in roles}
         yield Target(app, headers)
 
 

@@ -2,13 +2,21 @@
 
 from app.db.models.api import IdempotencyRecord
 from app.db.models.audit import AuditEvent
-from app.db.models.identity import Client, LoginThrottle, RefreshToken, User, UserRole
+from app.db.models.identity import (
+    Client,
+    LoginThrottle,
+    Principal,
+    RefreshToken,
+    User,
+    UserRole,
+)
 
 __all__ = [
     "AuditEvent",
     "Client",
     "IdempotencyRecord",
     "LoginThrottle",
+    "Principal",
     "RefreshToken",
     "User",
     "UserRole",

@@ -11,6 +11,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db.base import Base, Timestamps
 
 
+class Principal(Base):
+    """Everyone who can hold a token, people and clients in one id space, with the generation
+    their access tokens must carry.
+
+    The database bumps the generation (and revokes refresh tokens) whenever a holder loses
+    access: a deactivation, a role change, a new password or client secret, a sign-out
+    everywhere. See the migration that creates this table for the functions and triggers.
+    """
+
+    __tablename__ = "auth_principal"
+    __table_args__ = (CheckConstraint("kind IN ('user', 'client')", name="known_kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    token_generation: Mapped[int] = mapped_column(server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class User(Timestamps, Base):
     __tablename__ = "auth_user"
     __table_args__ = (
@@ -18,7 +36,9 @@ class User(Timestamps, Base):
         Index(None, "updated_at", "id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_principal.id", ondelete="CASCADE"), primary_key=True
+    )
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -30,7 +50,8 @@ class User(Timestamps, Base):
         lazy="raise", cascade="all, delete-orphan", order_by="UserRole.role"
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy API)
+    # eager_defaults: server-set columns (updated_at) come back by RETURNING, no re-read.
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
 
     @property
     def roles(self) -> list[str]:
@@ -52,14 +73,17 @@ class Client(Timestamps, Base):
     __tablename__ = "auth_client"
     __table_args__ = (Index(None, "updated_at", "id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_principal.id", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(50))
     secret_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     version: Mapped[int] = mapped_column(server_default=text("1"))
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy API)
+    # eager_defaults: server-set columns (updated_at) come back by RETURNING, no re-read.
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
 
 
 class RefreshToken(Base):

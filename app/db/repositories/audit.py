@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.base import AnyRow
 from app.db.keyset import PageRequest, fetch_page
 from app.db.models.audit import AuditEvent
 
@@ -23,9 +24,9 @@ class AuditFilter:
 
 
 async def list_events(
-    session: AsyncSession, page: PageRequest, where: AuditFilter
-) -> tuple[Sequence[AuditEvent], str | None]:
-    stmt = select(AuditEvent)
+    reader: AsyncConnection, page: PageRequest, where: AuditFilter
+) -> tuple[Sequence[AnyRow], str | None]:
+    stmt = select(*AuditEvent.__table__.c)
     for column, value in (
         (AuditEvent.actor, where.actor),
         (AuditEvent.action, where.action),
@@ -37,5 +38,5 @@ async def list_events(
     if where.occurred_before is not None:
         stmt = stmt.where(AuditEvent.occurred_at < where.occurred_before)
     return await fetch_page(
-        session, stmt, page=page, stamp=AuditEvent.occurred_at, ident=AuditEvent.id
+        reader, stmt, page=page, stamp=AuditEvent.occurred_at, ident=AuditEvent.id
     )

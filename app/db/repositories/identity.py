@@ -1,4 +1,8 @@
-"""Queries for users, clients, refresh tokens and login throttling."""
+"""Queries for principals, users, clients, refresh tokens and login throttling.
+
+Reads that answer requests are single Core statements on a connection (a user comes with its
+roles in the same row); the ORM loads what a change is about to modify.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,77 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, case, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.db.base import AnyRow
 from app.db.keyset import PageRequest, fetch_page
-from app.db.models.identity import Client, LoginThrottle, RefreshToken, User
+from app.db.models.identity import Client, LoginThrottle, Principal, RefreshToken, User, UserRole
+
+_USER_ROLES = func.coalesce(
+    select(func.array_agg(aggregate_order_by(UserRole.role, UserRole.role)))
+    .where(UserRole.user_id == User.id)
+    .scalar_subquery(),
+    literal([], ARRAY(String)),
+).label("roles")
+_USER_COLUMNS = [c for c in User.__table__.c if c.key != "password_hash"]
+_USER_ROW = select(*_USER_COLUMNS, _USER_ROLES)
+_CLIENT_ROW = select(*(c for c in Client.__table__.c if c.key != "secret_hash"))
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+async def add_principal(session: AsyncSession, principal_id: uuid.UUID, kind: str) -> None:
+    """Claims the id for a person or a client; IntegrityError when either already has it."""
+    await session.execute(insert(Principal).values(id=principal_id, kind=kind))
+
+
+async def token_generation(
+    reader: AsyncConnection, principal_id: uuid.UUID, kind: str
+) -> int | None:
+    stmt = select(Principal.token_generation).where(
+        Principal.id == principal_id, Principal.kind == kind
+    )
+    return (await reader.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_token_generation(
+    session: AsyncSession, principal_id: uuid.UUID, kind: str
+) -> int | None:
+    """The current generation, after any revocation in progress; revocations wait for us."""
+    call = func.auth_current_token_generation(principal_id, kind)
+    result = await session.execute(select(call))
+    generation: int | None = result.scalar_one()
+    return generation
+
+
+async def revoke_tokens(session: AsyncSession, principal_id: uuid.UUID) -> None:
+    await session.execute(select(func.auth_revoke_tokens(principal_id)))
+
+
+async def user_row(reader: AsyncConnection, user_id: uuid.UUID) -> AnyRow | None:
+    return (await reader.execute(_USER_ROW.where(User.id == user_id))).one_or_none()
+
+
+async def user_rows(
+    reader: AsyncConnection, page: PageRequest
+) -> tuple[Sequence[AnyRow], str | None]:
+    return await fetch_page(reader, _USER_ROW, page=page, stamp=User.updated_at, ident=User.id)
+
+
+async def client_row(reader: AsyncConnection, client_id: uuid.UUID) -> AnyRow | None:
+    return (await reader.execute(_CLIENT_ROW.where(Client.id == client_id))).one_or_none()
+
+
+async def client_rows(
+    reader: AsyncConnection, page: PageRequest
+) -> tuple[Sequence[AnyRow], str | None]:
+    return await fetch_page(
+        reader, _CLIENT_ROW, page=page, stamp=Client.updated_at, ident=Client.id
+    )
+
+
+async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.scalar(
         select(User).where(User.id == user_id).options(selectinload(User.role_rows))
     )
@@ -27,41 +92,12 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     )
 
 
-async def user_exists(session: AsyncSession, user_id: uuid.UUID, email: str) -> bool:
-    found = await session.scalar(
-        select(func.count()).select_from(User).where((User.id == user_id) | (User.email == email))
-    )
-    return bool(found)
-
-
-async def list_users(session: AsyncSession, page: PageRequest) -> tuple[Sequence[User], str | None]:
-    stmt = select(User).options(selectinload(User.role_rows))
-    return await fetch_page(session, stmt, page=page, stamp=User.updated_at, ident=User.id)
-
-
-async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
+async def load_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
     return await session.get(Client, client_id)
-
-
-async def client_exists(session: AsyncSession, client_id: uuid.UUID, name: str) -> bool:
-    found = await session.scalar(
-        select(func.count())
-        .select_from(Client)
-        .where((Client.id == client_id) | (Client.name == name))
-    )
-    return bool(found)
 
 
 async def client_name_taken(session: AsyncSession, name: str) -> bool:
     return bool(await session.scalar(select(func.count()).where(Client.name == name)))
-
-
-async def list_clients(
-    session: AsyncSession, page: PageRequest
-) -> tuple[Sequence[Client], str | None]:
-    return await fetch_page(
-        session, select(Client), page=page, stamp=Client.updated_at, ident=Client.id
-    )
 
 
 async def find_refresh_token_for_update(
@@ -77,14 +113,6 @@ async def revoke_refresh_family(session: AsyncSession, family_id: uuid.UUID) -> 
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-
-
-async def revoke_refresh_tokens_of_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
 

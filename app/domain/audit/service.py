@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.db.base import AnyRow
 from app.db.keyset import PageRequest
 from app.db.models.audit import AuditEvent
 from app.db.repositories import audit as repo
@@ -52,7 +53,7 @@ async def record_change(
 
 
 async def list_events(
-    session: AsyncSession,
+    reader: AsyncConnection,
     page: PageRequest,
     *,
     actor: str | None = None,
@@ -60,6 +61,6 @@ async def list_events(
     resource_type: str | None = None,
     resource_id: str | None = None,
     occurred_before: datetime | None = None,
-) -> tuple[Sequence[AuditEvent], str | None]:
+) -> tuple[Sequence[AnyRow], str | None]:
     where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)
-    return await repo.list_events(session, page, where)
+    return await repo.list_events(reader, page, where)

@@ -43,14 +43,26 @@ class SignedIn:
     refresh_token: str | None = None
 
 
-def user_principal(user: User) -> Principal:
-    roles = frozenset(user.roles)
-    return Principal(PrincipalKind.user, user.id, roles, permissions_of(roles))
+async def _principal(
+    session: AsyncSession, kind: PrincipalKind, principal_id: uuid.UUID, roles: frozenset[str]
+) -> Principal:
+    """The principal a new access token is issued for, with its current token generation."""
+    generation = await repo.token_generation(await session.connection(), principal_id, kind)
+    if generation is None:  # the holder's row exists, so its principal does (foreign key)
+        raise LookupError(f"no principal row for {kind}:{principal_id}")
+    return Principal(kind, principal_id, roles, permissions_of(roles), generation)
 
 
-def client_principal(client: Client) -> Principal:
-    roles = frozenset({client.role})
-    return Principal(PrincipalKind.client, client.id, roles, permissions_of(roles))
+async def user_principal(session: AsyncSession, user: User) -> Principal:
+    return await _principal(session, PrincipalKind.user, user.id, frozenset(user.roles))
+
+
+async def client_principal(session: AsyncSession, client: Client) -> Principal:
+    return await _principal(session, PrincipalKind.client, client.id, frozenset({client.role}))
+
+
+def _source_limit(policy: LoginPolicy) -> int:
+    return policy.max_failures * SOURCE_LIMIT_FACTOR
 
 
 def _throttle_key(policy: LoginPolicy, kind: str, value: str) -> str:
@@ -64,15 +76,12 @@ def _token_hash(token: str) -> str:
 
 
 async def _check_throttle(
-    session: AsyncSession, policy: LoginPolicy, account_key: str, source_key: str, now: datetime
+    session: AsyncSession, policy: LoginPolicy, limits: dict[str, int], now: datetime
 ) -> None:
-    # Both counters are checked and counted under locks, taken in one order (no deadlocks).
-    for key in sorted({account_key, source_key}):
+    """Refuses the attempt while any of its counters (key -> limit) is at its limit."""
+    # Counters are checked and counted under locks, taken in one order (no deadlocks).
+    for key in sorted(limits):
         await repo.serialize_attempts(session, key)
-    limits = {
-        account_key: policy.max_failures,
-        source_key: policy.max_failures * SOURCE_LIMIT_FACTOR,
-    }
     for state in await repo.throttle_states(session, list(limits)):
         window_end = state.window_started_at + policy.window
         if state.failures >= limits[state.key] and window_end > now:
@@ -94,7 +103,8 @@ async def sign_in_user(
     now = datetime.now(UTC)
     account_key = _throttle_key(policy, "account", normalize_email(email))
     source_key = _throttle_key(policy, "source", source)
-    await _check_throttle(session, policy, account_key, source_key, now)
+    limits = {account_key: policy.max_failures, source_key: _source_limit(policy)}
+    await _check_throttle(session, policy, limits, now)
     user = await repo.get_user_by_email(session, normalize_email(email))
     known = user is not None and user.is_active
     if not await verify_secret(password, user.password_hash if user and known else None):
@@ -103,28 +113,29 @@ async def sign_in_user(
     assert user is not None
     await repo.clear_login_failures(session, account_key)
     refresh = await _issue_refresh_token(session, policy, user.id, family_id=uuid.uuid4())
-    return SignedIn(user_principal(user), refresh)
+    return SignedIn(await user_principal(session, user), refresh)
 
 
 async def sign_in_client(
     session: AsyncSession, policy: LoginPolicy, *, client_id: str, secret: str, source: str
 ) -> SignedIn | None:
-    """Client-credentials grant; machines get no refresh token (they hold their secret)."""
+    """Client-credentials grant; machines get no refresh token (they hold their secret).
+
+    Only the guessing source is throttled, never the client: a secret has 256 random bits, so
+    counting failures per client would only let anyone who knows a client_id lock it out."""
     now = datetime.now(UTC)
-    account_key = _throttle_key(policy, "client", client_id)
     source_key = _throttle_key(policy, "source", source)
-    await _check_throttle(session, policy, account_key, source_key, now)
+    await _check_throttle(session, policy, {source_key: _source_limit(policy)}, now)
     try:
-        client = await repo.get_client(session, uuid.UUID(client_id))
+        client = await repo.load_client(session, uuid.UUID(client_id))
     except ValueError:
         client = None
     usable = client is not None and client.is_active
     if not await verify_secret(secret, client.secret_hash if client and usable else None):
-        await _count_failure(session, policy, [account_key, source_key], now)
+        await _count_failure(session, policy, [source_key], now)
         return None
     assert client is not None
-    await repo.clear_login_failures(session, account_key)
-    return SignedIn(client_principal(client))
+    return SignedIn(await client_principal(session, client))
 
 
 async def _issue_refresh_token(
@@ -163,16 +174,19 @@ async def rotate_refresh_token(
         return None
     if stored.expires_at <= now:
         return None
-    user = await repo.get_user(session, stored.user_id)
+    user = await repo.load_user(session, stored.user_id)
     if user is None or not user.is_active:
         return None
     stored.used_at = func.now()
     refresh = await _issue_refresh_token(session, policy, user.id, stored.family_id)
-    return SignedIn(user_principal(user), refresh)
+    return SignedIn(await user_principal(session, user), refresh)
 
 
 async def sign_out(session: AsyncSession, principal: Principal, token: str) -> None:
-    """Revokes the family of the given refresh token when it is the caller's own."""
+    """Revokes the family of the given refresh token when it is the caller's own (refresh
+    tokens belong to people; a client never owns one)."""
+    if principal.kind is not PrincipalKind.user:
+        return
     stored = await repo.find_refresh_token_for_update(session, _token_hash(token))
     if stored is not None and stored.user_id == principal.id:
         await repo.revoke_refresh_family(session, stored.family_id)

@@ -22,6 +22,8 @@ class Principal:
     id: uuid.UUID
     roles: frozenset[str]
     permissions: frozenset[str]
+    # The holder's token generation this principal was authenticated with (see revocation.py).
+    token_generation: int = 0
 
     @property
     def subject(self) -> str:
@@ -47,11 +49,13 @@ def principal_from_claims(claims: TokenClaims) -> Principal:
     if str(principal_id) != ident:  # only the canonical form we issue (no urn:, braces, hex)
         raise AuthenticationFailed("the token's subject is not valid")
     roles = frozenset(claims.roles)
-    return Principal(principal_kind, principal_id, roles, permissions_of(roles))
+    return Principal(principal_kind, principal_id, roles, permissions_of(roles), claims.generation)
 
 
 def authenticate(tokens: TokenService, token: str) -> Principal:
-    """The caller behind a bearer access token; AuthenticationFailed when it is not valid."""
+    """The caller behind a bearer access token; AuthenticationFailed when it is not valid.
+
+    Whether the token was revoked since is for revocation.confirm_for_read/-_write to say."""
     try:
         claims = tokens.verify(token)
     except InvalidToken as exc:

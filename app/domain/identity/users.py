@@ -1,4 +1,8 @@
-"""People who sign in: creation, changes, role assignment, deactivation."""
+"""People who sign in: creation, changes, role assignment, deactivation, passwords.
+
+Losing access (deactivation, other roles, a new password) revokes the person's tokens at once;
+the database does it (see revocation.py).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.db.base import AnyRow
 from app.db.keyset import PageRequest
 from app.db.models.identity import User, UserRole
 from app.db.repositories import identity as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
+from app.domain.changes import AuditedChange, apply_audited_change
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, NotFound, RuleViolation
+from app.domain.identity.principal import PrincipalKind
 from app.domain.identity.roles import ROLES, HolderKind
 from app.security.passwords import hash_secret
 
 MIN_PASSWORD_LENGTH = 12
+_UPDATE = AuditedChange("user.update", "user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,35 +78,46 @@ def user_snapshot(user: User) -> dict[str, Any]:
     }
 
 
-async def list_users(session: AsyncSession, page: PageRequest) -> tuple[Sequence[User], str | None]:
-    return await repo.list_users(session, page)
+async def list_users(
+    reader: AsyncConnection, page: PageRequest
+) -> tuple[Sequence[AnyRow], str | None]:
+    return await repo.user_rows(reader, page)
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await repo.get_user(session, user_id)
+async def get_user(reader: AsyncConnection, user_id: uuid.UUID) -> AnyRow:
+    """The user with its roles, read in one statement."""
+    row = await repo.user_row(reader, user_id)
+    if row is None:
+        raise NotFound("no such user")
+    return row
+
+
+async def _load_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repo.load_user(session, user_id)
     if user is None:
         raise NotFound("no such user")
     return user
 
 
 async def create_user(session: AsyncSession, actor: Actor, new: NewUser) -> User:
-    """Emails are unique (case-insensitively); the password is stored only as an argon2 hash."""
-    email = normalize_email(new.email)
+    """E-mails are unique (case-insensitively), ids unique across people and clients; the
+    password is stored only as an argon2 hash."""
     roles = checked_user_roles(new.roles)
     check_password(new.password)
-    user_id = new.id or uuid.uuid4()
-    if await repo.user_exists(session, user_id, email):
-        raise Conflict("a user with this id or e-mail address already exists")
     user = User(
-        id=user_id,
-        email=email,
+        id=new.id or uuid.uuid4(),
+        email=normalize_email(new.email),
         display_name=new.display_name.strip(),
         password_hash=await hash_secret(new.password),
         is_active=new.is_active,
         role_rows=[UserRole(role=r) for r in roles],
     )
-    session.add(user)
-    await session.flush()
+    try:
+        await repo.add_principal(session, user.id, PrincipalKind.user)
+        session.add(user)
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("a user or client with this id, or a user with this e-mail, exists") from exc
     await record_change(
         session,
         actor,
@@ -108,7 +127,7 @@ async def create_user(session: AsyncSession, actor: Actor, new: NewUser) -> User
         before=None,
         after=user_snapshot(user),
     )
-    return await get_user(session, user.id)
+    return user
 
 
 async def update_user(
@@ -118,45 +137,31 @@ async def update_user(
     expected: ExpectedVersion,
     changes: UserChanges,
 ) -> User:
-    """Deactivating a user also revokes their refresh tokens (access tokens run out by `exp`)."""
-    user = await get_user(session, user_id)
-    expected.check(user.version)
-    before = user_snapshot(user)
-    if changes.display_name is not None:
-        user.display_name = changes.display_name.strip()
-    if changes.is_active is not None:
-        user.is_active = changes.is_active
-    if changes.roles is not None:
-        user.role_rows = [UserRole(role=r) for r in checked_user_roles(changes.roles)]
-    after = user_snapshot(user)
-    if after == before:
-        return user
-    # Touch the row itself, so role-only changes bump `version` and `updated_at` too.
-    user.updated_at = func.now()
-    if user.is_active is False:
-        await repo.revoke_refresh_tokens_of_user(session, user.id)
-    await session.flush()
-    await record_change(
-        session,
-        actor,
-        action="user.update",
-        resource_type="user",
-        resource_id=user.id,
-        before=before,
-        after=after,
+    """Deactivating a user or changing their roles ends their sessions and access tokens."""
+    user = await _load_user(session, user_id)
+    roles = checked_user_roles(changes.roles) if changes.roles is not None else None
+
+    def apply(target: User) -> None:
+        if changes.display_name is not None:
+            target.display_name = changes.display_name.strip()
+        if changes.is_active is not None:
+            target.is_active = changes.is_active
+        if roles is not None and roles != target.roles:
+            target.role_rows = [UserRole(role=r) for r in roles]
+
+    await apply_audited_change(
+        session, actor, user, expected=expected, snapshot=user_snapshot, apply=apply, change=_UPDATE
     )
-    session.expire(user)
-    return await get_user(session, user_id)
+    return user
 
 
 async def set_password(
     session: AsyncSession, actor: Actor, user_id: uuid.UUID, password: str
 ) -> None:
-    """A new password ends every signed-in session of the user (refresh tokens revoked)."""
+    """A new password ends every signed-in session of the user, and their access tokens."""
     check_password(password)
-    user = await get_user(session, user_id)
+    user = await _load_user(session, user_id)
     user.password_hash = await hash_secret(password)
-    await repo.revoke_refresh_tokens_of_user(session, user.id)
     await session.flush()
     await record_change(
         session,
