@@ -63,8 +63,7 @@ class Settings(BaseSettings):
     ] = None
     data_dir: Path = Field(default_factory=default_data_dir)
 
-    # Per pool; a process has two (writes, reads): at most 2 * (10 + 10) + 1 connections.
-    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
     db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
     db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0

@@ -1,19 +1,26 @@
-"""What the foundation costs per request, as ratios against bare FastAPI in the same run.
+"""What our request path costs, as ratios against the floor of our stack in the same run.
 
-Starts `backoffice serve` on a scratch database (DATABASE_URL's server, else the embedded one),
-loads it with wrk (Debian package `wrk`) and prints requests/s for:
+Starts the app (one uvicorn worker) on a scratch database (TEST_DATABASE_URL's or DATABASE_URL's
+server, else an embedded one) with bench/floor_app.py's floor route mounted, signs in a real
+admin through the token endpoint, loads each path with wrk (Debian package `wrk`) and prints
+requests/s, p50 and p99 for:
 
-  bare          FastAPI with one trivial route, same uvicorn settings (the baseline)
-  healthz       + our middleware (request id, access log, body cap, error mapping)
-  roles         + bearer-token verification, no database
-  users_page    + token + one transaction with a one-row keyset query (the ORM path)
+  floor         one user row by id with raw asyncpg, no authentication (bench/floor_app.py)
+  healthz       a minimal endpoint of the same app: our middleware only
+  roles         + bearer token and revocation check, no query
+  user_by_id    GET /api/v1/admin/users/{id}: the product's authenticated single-row read
+  users_page    GET /api/v1/admin/users?limit=1: the same through keyset paging
 
-Usage: .venv/bin/python bench/request_overhead.py [--seconds 10] [--connections 50]
+Target (issue 6): user_by_id >= 0.60 of the floor's req/s, p99 <= 1.5x the floor's p99, at 20
+connections and one worker.
+
+Usage: .venv/bin/python bench/request_overhead.py [--seconds 10] [--connections 20]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -22,22 +29,27 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
-import uuid
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import Settings  # noqa: E402
-from app.domain.identity.principal import Principal, PrincipalKind  # noqa: E402
-from app.domain.identity.roles import permissions_of  # noqa: E402
-from app.main import signing_key_for  # noqa: E402
-from app.security.tokens import TokenService  # noqa: E402
 from tests.databases import postgres_server, scratch_database  # noqa: E402
 
 SECRET = "bench-secret-" + "b" * 32
+EMAIL = "bench-admin@example.com"
+PASSWORD = "bench password 1234"  # noqa: S105 (a throwaway scratch database)
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
 
 
 def _free_port() -> int:
@@ -58,94 +70,111 @@ def _wait_ready(url: str, timeout: float = 60) -> None:
     raise TimeoutError(url)
 
 
-def _admin_token(data_dir: Path) -> str:
-    settings = Settings(jwt_secret=SECRET, data_dir=data_dir)  # type: ignore[arg-type]
-    service = TokenService(
-        signing_key_for(settings),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl=timedelta(minutes=settings.access_token_minutes),
-    )
-    principal = Principal(
-        PrincipalKind.user, uuid.uuid4(), frozenset({"admin"}), permissions_of(["admin"])
-    )
-    return service.issue(principal.subject, principal.roles).token
+def _post_form(url: str, form: dict[str, str]) -> dict[str, str]:
+    data = urllib.parse.urlencode(form).encode()
+    with urllib.request.urlopen(url, data=data, timeout=10) as r:  # noqa: S310 (loopback)
+        body: dict[str, str] = json.load(r)
+        return body
 
 
-def _wrk(url: str, seconds: int, connections: int, token: str | None) -> float:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+def _millis(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(url: str, seconds: int, connections: int, token: str | None = None) -> Load:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if token:
         cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
         raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"\s50%\s+(\S+)", out)
+    p99 = re.search(r"\s99%\s+(\S+)", out)
+    if not (rps and p50 and p99):
+        raise RuntimeError(f"cannot read wrk's output:\n{out}")
+    return Load(float(rps.group(1)), _millis(p50.group(1)), _millis(p99.group(1)))
 
 
-def _bare_framework(seconds: int, connections: int) -> float:
-    port = _free_port()
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    proc = subprocess.Popen(
-        [
-            str(uvicorn),
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=Path(__file__).parent,
-    )
-    try:
-        _wait_ready(f"http://127.0.0.1:{port}/healthz")
-        return _wrk(f"http://127.0.0.1:{port}/healthz", seconds, connections, None)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+    done = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def _measure(
+    base: str, user_id: str, token: str, seconds: int, connections: int
+) -> dict[str, Load]:
+    paths = {
+        "floor": (f"/bench/floor/users/{user_id}", None),
+        "healthz": ("/healthz", None),
+        "roles": ("/api/v1/auth/roles", token),
+        "user_by_id": (f"/api/v1/admin/users/{user_id}", token),
+        "users_page": ("/api/v1/admin/users?limit=1", token),
+    }
+    for path, auth in paths.values():  # warm up: pools, caches, code paths
+        _wrk(base + path, 2, connections, auth)
+    return {
+        name: _wrk(base + path, seconds, connections, auth) for name, (path, auth) in paths.items()
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--connections", type=int, default=20)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     data_dir = Path(tempfile.mkdtemp(prefix="backoffice-bench-"))
     with postgres_server() as server, scratch_database(server, "bench") as url:
-        port = _free_port()
         env = os.environ | {
-            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "DATABASE_URL": url.set(drivername="postgresql").render_as_string(hide_password=False),
             "BACKOFFICE_JWT_SECRET": SECRET,
             "BACKOFFICE_DATA_DIR": str(data_dir),
             "BACKOFFICE_LOG_LEVEL": "WARNING",
         }
-        cli = Path(sys.executable).parent / "backoffice"
-        proc = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env)
+        _run([str(BIN / "backoffice"), "migrate"], env)
+        created = _run(
+            [str(BIN / "backoffice"), "create-user", "--email", EMAIL, "--role", "admin"],
+            env,
+            stdin=PASSWORD + "\n",
+        )
+        user_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)  # type: ignore[union-attr]
+        port = _free_port()
+        server_cmd = [
+            str(BIN / "uvicorn"), "bench.floor_app:create_bench_app", "--factory",
+            "--port", str(port), "--workers", "1", "--no-access-log", "--no-proxy-headers",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        proc = subprocess.Popen(server_cmd, env=env, cwd=ROOT)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(f"{base}/readyz")
-            token = _admin_token(data_dir)
-            results = {
-                "bare": _bare_framework(args.seconds, args.connections),
-                "healthz": _wrk(f"{base}/healthz", args.seconds, args.connections, None),
-                "roles": _wrk(f"{base}/api/v1/auth/roles", args.seconds, args.connections, token),
-                "users_page": _wrk(
-                    f"{base}/api/v1/admin/users?limit=1", args.seconds, args.connections, token
-                ),
-            }
+            form = {"grant_type": "password", "username": EMAIL, "password": PASSWORD}
+            token = _post_form(f"{base}/api/v1/auth/token", form)["access_token"]
+            results = _measure(base, user_id, token, args.seconds, args.connections)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
             shutil.rmtree(data_dir, ignore_errors=True)
-    baseline = results["bare"]
-    print(f"{'path':<12} {'req/s':>10} {'vs bare':>8}")
-    for name, rps in results.items():
-        print(f"{name:<12} {rps:>10.0f} {rps / baseline:>7.2f}x")
+    _report(results, args.connections)
+
+
+def _report(results: dict[str, Load], connections: int) -> None:
+    floor = results["floor"]
+    print(f"one uvicorn worker, {connections} connections; ratios against the floor")
+    print(f"{'path':<12} {'req/s':>8} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 x fl':>9}")
+    for name, load in results.items():
+        print(
+            f"{name:<12} {load.rps:>8.0f} {load.rps / floor.rps:>8.2f} {load.p50_ms:>8.2f} "
+            f"{load.p99_ms:>8.2f} {load.p99_ms / floor.p99_ms:>9.2f}"
+        )
+    target = results["user_by_id"]
+    met = target.rps >= 0.6 * floor.rps and target.p99_ms <= 1.5 * floor.p99_ms
+    verdict = "met" if met else "NOT met"
+    print(f"target (user_by_id >= 0.60 x floor req/s, p99 <= 1.5 x floor p99): {verdict}")
 
 
 if __name__ == "__main__":

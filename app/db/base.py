@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeAlias
 
-from sqlalchemy import DateTime, MetaData, Row, func
+from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -15,10 +14,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-# A result row of any shape (Core reads hand these to response models).
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 class Base(DeclarativeBase):

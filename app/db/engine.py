@@ -1,9 +1,10 @@
-"""Engines and sessions: writes in a transaction on pre-pinged connections, reads without either.
+"""The engine, its one pool, and the two ways of using it: sessions for writes, readers for reads.
 
-A request that only reads needs neither BEGIN/COMMIT nor a pre-ping round trip: it runs on its
-own engine in autocommit mode. A connection that died meanwhile fails its one query with a
-disconnect error, which invalidates the whole pool, so the next request reconnects (503 for the
-one that hit it).
+A request that changes something runs in a session's transaction. A request that only reads
+takes a pooled connection in autocommit mode (a flag on the driver, no round trip): no BEGIN,
+no COMMIT. No checkout is pre-pinged either: a connection that died meanwhile (a database
+restart) fails its first statement with a disconnect error, which invalidates the whole pool,
+so that request gets 503 and the next ones reconnect.
 """
 
 from __future__ import annotations
@@ -31,16 +32,15 @@ class Database:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    read_engine: AsyncEngine | None = None
     # Set in tests: every session and read shares this connection (and its outer transaction).
     shared_connection: AsyncConnection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, url: URL | None = None) -> Database:
-        url = url or settings.async_database_url
-        writes = create_async_engine(url, pool_pre_ping=True, **_engine_options(settings))
-        reads = create_async_engine(url, isolation_level="AUTOCOMMIT", **_engine_options(settings))
-        return cls(engine=writes, sessions=make_sessionmaker(writes), read_engine=reads)
+        engine = create_async_engine(
+            url or settings.async_database_url, **_engine_options(settings)
+        )
+        return cls(engine=engine, sessions=make_sessionmaker(engine))
 
     @classmethod
     def bound_to(cls, connection: AsyncConnection) -> Database:
@@ -56,13 +56,11 @@ class Database:
         if self.shared_connection is not None:
             yield self.shared_connection
             return
-        async with (self.read_engine or self.engine).connect() as connection:
-            yield connection
+        async with self.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self.read_engine is not None:
-            await self.read_engine.dispose()
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

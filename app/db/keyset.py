@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.base import AnyRow
+from app.db.prepared import PreparedRead
 
 CursorKey = tuple[datetime, uuid.UUID]
 
@@ -57,27 +57,65 @@ def decode_cursor(cursor: str) -> CursorKey:
     return _EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=ident)
 
 
-async def fetch_page(
-    reader: AsyncConnection,
-    stmt: Select[Any],
-    *,
-    page: PageRequest,
-    stamp: InstrumentedAttribute[Any],
-    ident: InstrumentedAttribute[Any],
-) -> tuple[Sequence[AnyRow], str | None]:
-    """Rows after the cursor in (stamp, id) order, plus the cursor of the next page.
+Condition = Callable[[BindParameter[Any]], ColumnElement[bool]]
 
-    `updated_since` filters on `stamp`, so a syncing client lists by `updated_at` and keeps the
+
+class KeysetQuery:
+    """A list statement paged by (stamp, id) in that order, with optional filters.
+
+    Each shape of the query (which filters are given, whether a cursor is) is compiled once and
+    run on the driver (see prepared.py), so a page costs about what the query itself costs.
+    `updated_since` filters on `stamp`: a syncing client lists by `updated_at` and keeps the
     last `next_cursor` (or its last seen `updated_at`) to fetch only what changed.
     """
-    if page.updated_since is not None:
-        stmt = stmt.where(stamp >= page.updated_since)
-    after = page.after()
-    if after is not None:
-        stmt = stmt.where(tuple_(stamp, ident) > tuple_(*after))
-    rows = (await reader.execute(stmt.order_by(stamp, ident).limit(page.limit + 1))).all()
-    if len(rows) <= page.limit:
-        return rows, None
-    rows = rows[: page.limit]
-    last = rows[-1]
-    return rows, encode_cursor((getattr(last, stamp.key), getattr(last, ident.key)))
+
+    def __init__(
+        self,
+        statement: Select[Any],
+        *,
+        stamp: InstrumentedAttribute[Any],
+        ident: InstrumentedAttribute[Any],
+        filters: Mapping[str, Condition] | None = None,
+    ) -> None:
+        self._statement, self._stamp, self._ident = statement, stamp, ident
+        self._filters = dict(filters or {})
+        self._shapes: dict[tuple[bool, bool, frozenset[str]], PreparedRead] = {}
+
+    def _shape(self, since: bool, after: bool, filters: frozenset[str]) -> PreparedRead:
+        key = (since, after, filters)
+        prepared = self._shapes.get(key)
+        if prepared is None:
+            stmt = self._statement
+            for name in sorted(filters):
+                stmt = stmt.where(self._filters[name](bindparam(f"f_{name}")))
+            if since:
+                stmt = stmt.where(self._stamp >= bindparam("updated_since"))
+            if after:
+                position = tuple_(bindparam("after_stamp"), bindparam("after_id"))
+                stmt = stmt.where(tuple_(self._stamp, self._ident) > position)
+            stmt = stmt.order_by(self._stamp, self._ident).limit(bindparam("row_limit"))
+            prepared = self._shapes[key] = PreparedRead(stmt)
+        return prepared
+
+    async def page(
+        self, reader: AsyncConnection, page: PageRequest, **filters: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Rows after the cursor (at most `page.limit`), and the cursor of the next page."""
+        given = {name: value for name, value in filters.items() if value is not None}
+        unknown = set(given) - set(self._filters)
+        if unknown:
+            raise TypeError(f"unknown filters {sorted(unknown)}")
+        after = page.after()
+        params: dict[str, Any] = {f"f_{name}": value for name, value in given.items()}
+        params["row_limit"] = page.limit + 1
+        if page.updated_since is not None:
+            params["updated_since"] = page.updated_since
+        if after is not None:
+            params["after_stamp"], params["after_id"] = after
+        shape = self._shape(page.updated_since is not None, after is not None, frozenset(given))
+        rows = await shape.all(reader, **params)
+        if len(rows) <= page.limit:
+            return rows, None
+        rows = rows[: page.limit]
+        last = rows[-1]
+        return rows, encode_cursor((last[self._stamp.key], last[self._ident.key]))

@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import RouteContext
 from pydantic.json_schema import models_json_schema
 
+from app.http.dependencies import OAUTH2_SCHEME, OAUTH2_SCHEME_NAME
 from app.http.problems import PROBLEM_MEDIA_TYPE
 from app.http.route_policy import api_routes, has_parameters, is_idempotent, permission_requirements
 from app.http.routing import DatabaseRoute
@@ -72,6 +73,18 @@ def _absent_not_null(operation: dict[str, Any]) -> None:
             parameter["schema"] = {**kept[0], **schema}
 
 
+def _declare_security(operation: dict[str, Any], route: RouteContext) -> None:
+    """Bearer tokens for every route that requires a permission or a sign-in, placed right
+    after `operationId` as FastAPI places a security dependency's."""
+    if not permission_requirements(route) or "security" in operation:
+        return
+    items = list(operation.items())
+    at = next((i + 1 for i, (key, _) in enumerate(items) if key == "operationId"), len(items))
+    items.insert(at, ("security", [{OAUTH2_SCHEME_NAME: []}]))
+    operation.clear()
+    operation.update(items)
+
+
 def _complete_responses(operation: dict[str, Any], route: RouteContext) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status, description in _implied_statuses(route).items():
@@ -95,6 +108,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         tags=app.openapi_tags,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
+    scheme = OAUTH2_SCHEME.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    schema["components"].setdefault("securitySchemes", {})[OAUTH2_SCHEME_NAME] = scheme
     _, problem_schemas = models_json_schema(
         [(Problem, "validation"), (ValidationProblem, "validation")],
         ref_template="#/components/schemas/{model}",
@@ -108,6 +123,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = schema["paths"][route.path_format].get(method.lower())
             if operation is not None:
                 _absent_not_null(operation)
+                _declare_security(operation, route)
                 _complete_responses(operation, route)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)

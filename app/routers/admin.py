@@ -57,7 +57,7 @@ def _with_etag(response: Response, version: int) -> None:
 
 
 @router.get("/users", operation_id="admin_list_users", response_model=Page[UserRead])
-async def admin_list_users(reader: ReaderDep, page: PageParams, _: Admin) -> Page[UserRead]:
+async def admin_list_users(reader: ReaderDep, page: PageParams) -> Page[UserRead]:
     """All users, oldest change first; pass `updated_since` to mirror changes."""
     rows, next_cursor = await users.list_users(reader, page)
     return Page(items=[UserRead.model_validate(u) for u in rows], next_cursor=next_cursor)
@@ -94,11 +94,9 @@ async def admin_create_user(
     response_model=UserRead,
     responses=problem_responses(404),
 )
-async def admin_get_user(
-    user_id: UserId, reader: ReaderDep, _: Admin, response: Response
-) -> UserRead:
+async def admin_get_user(user_id: UserId, reader: ReaderDep, response: Response) -> UserRead:
     user = await users.get_user(reader, user_id)
-    _with_etag(response, user.version)
+    _with_etag(response, user["version"])
     return UserRead.model_validate(user)
 
 
@@ -139,7 +137,7 @@ async def admin_set_user_password(
 
 
 @router.get("/clients", operation_id="admin_list_clients", response_model=Page[ClientRead])
-async def admin_list_clients(reader: ReaderDep, page: PageParams, _: Admin) -> Page[ClientRead]:
+async def admin_list_clients(reader: ReaderDep, page: PageParams) -> Page[ClientRead]:
     rows, next_cursor = await clients.list_clients(reader, page)
     return Page(items=[ClientRead.model_validate(c) for c in rows], next_cursor=next_cursor)
 
@@ -172,10 +170,10 @@ async def admin_create_client(
     responses=problem_responses(404),
 )
 async def admin_get_client(
-    client_id: ClientId, reader: ReaderDep, _: Admin, response: Response
+    client_id: ClientId, reader: ReaderDep, response: Response
 ) -> ClientRead:
     client = await clients.get_client(reader, client_id)
-    _with_etag(response, client.version)
+    _with_etag(response, client["version"])
     return ClientRead.model_validate(client)
 
 

@@ -146,9 +146,9 @@ async def auth_revoke_refresh_token(
 
 async def _display_name(reader: ReaderDep, principal: Principal) -> str:
     if principal.is_client:
-        name: str = (await get_client(reader, principal.id)).name
+        name: str = (await get_client(reader, principal.id))["name"]
     else:
-        name = (await get_user(reader, principal.id)).display_name
+        name = (await get_user(reader, principal.id))["display_name"]
     return name
 
 

@@ -19,10 +19,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from app.db.keyset import (
     CURSOR_PATTERN,
     InvalidCursor,
+    KeysetQuery,
     PageRequest,
     decode_cursor,
     encode_cursor,
-    fetch_page,
 )
 from app.http.dependencies import PageParams
 from app.http.routing import DatabaseRoute
@@ -118,6 +118,7 @@ class Entry(ScratchBase):
     label: Mapped[str] = mapped_column(String(20))
 
 
+ENTRIES = KeysetQuery(select(*Entry.__table__.c), stamp=Entry.stamp, ident=Entry.id)
 ROWS = 120
 STAMPS = 12  # ten rows share each timestamp
 
@@ -147,12 +148,9 @@ async def _walk(connection: AsyncConnection, **page: Any) -> list[list[Any]]:
     pages: list[list[Any]] = []
     cursor: str | None = None
     while True:
-        rows, cursor = await fetch_page(
+        rows, cursor = await ENTRIES.page(
             connection,
-            select(Entry),
-            page=PageRequest(cursor=cursor, **page),
-            stamp=Entry.stamp,
-            ident=Entry.id,
+            PageRequest(cursor=cursor, **page),
         )
         pages.append(list(rows))
         if cursor is None:
@@ -165,7 +163,7 @@ async def test_pages_visit_every_row_once_in_key_order(
 ) -> None:
     pages = await _walk(connection, limit=50)
     assert [len(p) for p in pages] == [50, 50, 20]
-    seen = [(e.stamp, e.id) for p in pages for e in p]
+    seen = [(e["stamp"], e["id"]) for p in pages for e in p]
     assert seen == entries
     assert len(set(seen)) == ROWS
 
@@ -182,7 +180,7 @@ async def test_updated_since_filters_on_the_stamp(
 ) -> None:
     since = BASE + timedelta(microseconds=7 * 4)  # the 5th of 12 timestamps, inclusive
     pages = await _walk(connection, limit=50, updated_since=since)
-    seen = [(e.stamp, e.id) for p in pages for e in p]
+    seen = [(e["stamp"], e["id"]) for p in pages for e in p]
     assert seen == [key for key in entries if key[0] >= since]
     assert len(seen) == 80
     assert [len(p) for p in pages] == [50, 30]
@@ -191,11 +189,9 @@ async def test_updated_since_filters_on_the_stamp(
 async def test_pages_are_stable_under_concurrent_inserts(
     connection: AsyncConnection, entries: list[tuple[datetime, uuid.UUID]]
 ) -> None:
-    first, cursor = await fetch_page(
-        connection, select(Entry), page=PageRequest(limit=50), stamp=Entry.stamp, ident=Entry.id
-    )
+    first, cursor = await ENTRIES.page(connection, PageRequest(limit=50))
     assert cursor is not None
-    last_seen = (first[-1].stamp, first[-1].id)
+    last_seen = (first[-1]["stamp"], first[-1]["id"])
     earlier, later = uuid.uuid4(), uuid.uuid4()
     await connection.execute(
         insert(Entry),
@@ -206,18 +202,15 @@ async def test_pages_are_stable_under_concurrent_inserts(
     )
     rest: list[Any] = []
     while cursor is not None:
-        rows, cursor = await fetch_page(
+        rows, cursor = await ENTRIES.page(
             connection,
-            select(Entry),
-            page=PageRequest(limit=50, cursor=cursor),
-            stamp=Entry.stamp,
-            ident=Entry.id,
+            PageRequest(limit=50, cursor=cursor),
         )
         rest.extend(rows)
-    ids = [e.id for e in rest]
+    ids = [e["id"] for e in rest]
     assert earlier not in ids
     assert ids[-1] == later
-    assert [(e.stamp, e.id) for e in rest[:-1]] == [k for k in entries if k > last_seen]
+    assert [(e["stamp"], e["id"]) for e in rest[:-1]] == [k for k in entries if k > last_seen]
 
 
 # --- through HTTP -----------------------------------------------------------------------------
@@ -237,9 +230,7 @@ router = APIRouter(route_class=DatabaseRoute)
 @router.get("/entries", response_model=Page[EntryOut])
 async def list_entries(request: Request, page: PageParams) -> Page[EntryOut]:
     reader: AsyncConnection = request.state.reader
-    rows, next_cursor = await fetch_page(
-        reader, select(Entry), page=page, stamp=Entry.stamp, ident=Entry.id
-    )
+    rows, next_cursor = await ENTRIES.page(reader, page)
     return Page[EntryOut](items=[EntryOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 

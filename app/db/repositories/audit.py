@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.base import AnyRow
-from app.db.keyset import PageRequest, fetch_page
+from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.audit import AuditEvent
 
 
@@ -23,20 +23,21 @@ class AuditFilter:
     occurred_before: datetime | None = None
 
 
+_EVENTS = KeysetQuery(
+    select(*AuditEvent.__table__.c),
+    stamp=AuditEvent.occurred_at,
+    ident=AuditEvent.id,
+    filters={
+        "actor": lambda value: AuditEvent.actor == value,
+        "action": lambda value: AuditEvent.action == value,
+        "resource_type": lambda value: AuditEvent.resource_type == value,
+        "resource_id": lambda value: AuditEvent.resource_id == value,
+        "occurred_before": lambda value: AuditEvent.occurred_at < value,
+    },
+)
+
+
 async def list_events(
     reader: AsyncConnection, page: PageRequest, where: AuditFilter
-) -> tuple[Sequence[AnyRow], str | None]:
-    stmt = select(*AuditEvent.__table__.c)
-    for column, value in (
-        (AuditEvent.actor, where.actor),
-        (AuditEvent.action, where.action),
-        (AuditEvent.resource_type, where.resource_type),
-        (AuditEvent.resource_id, where.resource_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if where.occurred_before is not None:
-        stmt = stmt.where(AuditEvent.occurred_at < where.occurred_before)
-    return await fetch_page(
-        reader, stmt, page=page, stamp=AuditEvent.occurred_at, ident=AuditEvent.id
-    )
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _EVENTS.page(reader, page, **dataclasses.asdict(where))

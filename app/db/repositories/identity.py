@@ -7,17 +7,18 @@ roles in the same row); the ORM loads what a change is about to modify.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, case, delete, func, literal, select, update
+from sqlalchemy import String, bindparam, case, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.db.base import AnyRow
-from app.db.keyset import PageRequest, fetch_page
+from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.identity import Client, LoginThrottle, Principal, RefreshToken, User, UserRole
+from app.db.prepared import PreparedRead
 
 _USER_ROLES = func.coalesce(
     select(func.array_agg(aggregate_order_by(UserRole.role, UserRole.role)))
@@ -28,6 +29,15 @@ _USER_ROLES = func.coalesce(
 _USER_COLUMNS = [c for c in User.__table__.c if c.key != "password_hash"]
 _USER_ROW = select(*_USER_COLUMNS, _USER_ROLES)
 _CLIENT_ROW = select(*(c for c in Client.__table__.c if c.key != "secret_hash"))
+_USER_BY_ID = PreparedRead(_USER_ROW.where(User.id == bindparam("user_id")))
+_CLIENT_BY_ID = PreparedRead(_CLIENT_ROW.where(Client.id == bindparam("client_id")))
+_USERS = KeysetQuery(_USER_ROW, stamp=User.updated_at, ident=User.id)
+_CLIENTS = KeysetQuery(_CLIENT_ROW, stamp=Client.updated_at, ident=Client.id)
+_TOKEN_GENERATION = PreparedRead(
+    select(Principal.token_generation).where(
+        Principal.id == bindparam("principal_id"), Principal.kind == bindparam("kind")
+    )
+)
 
 
 async def add_principal(session: AsyncSession, principal_id: uuid.UUID, kind: str) -> None:
@@ -38,10 +48,10 @@ async def add_principal(session: AsyncSession, principal_id: uuid.UUID, kind: st
 async def token_generation(
     reader: AsyncConnection, principal_id: uuid.UUID, kind: str
 ) -> int | None:
-    stmt = select(Principal.token_generation).where(
-        Principal.id == principal_id, Principal.kind == kind
+    generation: int | None = await _TOKEN_GENERATION.scalar(
+        reader, principal_id=principal_id, kind=kind
     )
-    return (await reader.execute(stmt)).scalar_one_or_none()
+    return generation
 
 
 async def lock_token_generation(
@@ -58,26 +68,26 @@ async def revoke_tokens(session: AsyncSession, principal_id: uuid.UUID) -> None:
     await session.execute(select(func.auth_revoke_tokens(principal_id)))
 
 
-async def user_row(reader: AsyncConnection, user_id: uuid.UUID) -> AnyRow | None:
-    return (await reader.execute(_USER_ROW.where(User.id == user_id))).one_or_none()
+async def user_row(reader: AsyncConnection, user_id: uuid.UUID) -> Mapping[str, Any] | None:
+    """The user's columns (no password hash) and `roles`, sorted, in one statement."""
+    return await _USER_BY_ID.one_or_none(reader, user_id=user_id)
 
 
 async def user_rows(
     reader: AsyncConnection, page: PageRequest
-) -> tuple[Sequence[AnyRow], str | None]:
-    return await fetch_page(reader, _USER_ROW, page=page, stamp=User.updated_at, ident=User.id)
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _USERS.page(reader, page)
 
 
-async def client_row(reader: AsyncConnection, client_id: uuid.UUID) -> AnyRow | None:
-    return (await reader.execute(_CLIENT_ROW.where(Client.id == client_id))).one_or_none()
+async def client_row(reader: AsyncConnection, client_id: uuid.UUID) -> Mapping[str, Any] | None:
+    """The client's columns, without the secret hash."""
+    return await _CLIENT_BY_ID.one_or_none(reader, client_id=client_id)
 
 
 async def client_rows(
     reader: AsyncConnection, page: PageRequest
-) -> tuple[Sequence[AnyRow], str | None]:
-    return await fetch_page(
-        reader, _CLIENT_ROW, page=page, stamp=Client.updated_at, ident=Client.id
-    )
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _CLIENTS.page(reader, page)
 
 
 async def load_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

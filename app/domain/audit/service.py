@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.base import AnyRow
 from app.db.keyset import PageRequest
 from app.db.models.audit import AuditEvent
 from app.db.repositories import audit as repo
@@ -61,6 +60,6 @@ async def list_events(
     resource_type: str | None = None,
     resource_id: str | None = None,
     occurred_before: datetime | None = None,
-) -> tuple[Sequence[AnyRow], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     where = AuditFilter(actor, action, resource_type, resource_id, occurred_before)
     return await repo.list_events(reader, page, where)

@@ -7,7 +7,7 @@ once; the database does it (see revocation.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.base import AnyRow
 from app.db.keyset import PageRequest
 from app.db.models.identity import Client
 from app.db.repositories import identity as repo
@@ -51,11 +50,11 @@ def client_snapshot(client: Client) -> dict[str, Any]:
 
 async def list_clients(
     reader: AsyncConnection, page: PageRequest
-) -> tuple[Sequence[AnyRow], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     return await repo.client_rows(reader, page)
 
 
-async def get_client(reader: AsyncConnection, client_id: uuid.UUID) -> AnyRow:
+async def get_client(reader: AsyncConnection, client_id: uuid.UUID) -> Mapping[str, Any]:
     row = await repo.client_row(reader, client_id)
     if row is None:
         raise NotFound("no such client")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.errors import AuthenticationFailed
 from app.domain.identity.roles import permissions_of
-from app.security.tokens import InvalidToken, TokenClaims, TokenService
+from app.security.tokens import DEFAULT_CACHE_SIZE, InvalidToken, TokenClaims, TokenService
 
 
 class PrincipalKind(StrEnum):
@@ -38,8 +39,11 @@ class Principal:
         return permission in self.permissions
 
 
+@functools.lru_cache(maxsize=DEFAULT_CACHE_SIZE)
 def principal_from_claims(claims: TokenClaims) -> Principal:
-    """The caller a verified token names: `user:<uuid>` or `client:<uuid>` in canonical form."""
+    """The caller a verified token names: `user:<uuid>` or `client:<uuid>` in canonical form.
+
+    Memoized: verified claims are themselves cached per token, so each token is parsed once."""
     kind, _, ident = claims.subject.partition(":")
     try:
         principal_kind = PrincipalKind(kind)

@@ -7,14 +7,13 @@ the database does it (see revocation.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.base import AnyRow
 from app.db.keyset import PageRequest
 from app.db.models.identity import User, UserRole
 from app.db.repositories import identity as repo
@@ -80,11 +79,11 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 async def list_users(
     reader: AsyncConnection, page: PageRequest
-) -> tuple[Sequence[AnyRow], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     return await repo.user_rows(reader, page)
 
 
-async def get_user(reader: AsyncConnection, user_id: uuid.UUID) -> AnyRow:
+async def get_user(reader: AsyncConnection, user_id: uuid.UUID) -> Mapping[str, Any]:
     """The user with its roles, read in one statement."""
     row = await repo.user_row(reader, user_id)
     if row is None:
