@@ -13,6 +13,7 @@ from app import __version__
 from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import head_revisions
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.idempotency import install_idempotency
 from app.logging_setup import configure_logging
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # app.docs serves /docs without a CDN
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
     )
@@ -72,5 +73,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_idempotency(app)
     for router in (health.router, auth.router, admin.router, audit.router):
         app.include_router(router)
+    install_docs(app)
     install_openapi(app)
     return app
