@@ -17,6 +17,7 @@ from app.db.migrations import head_revisions
 from app.db.notifications import ChannelListener, Subscriber
 from app.domain.identity.revocation import CHANNEL as REVOCATION_CHANNEL
 from app.domain.identity.revocation import GenerationCache
+from app.http.docs import install_docs
 from app.http.idempotency import install_idempotency
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.http.openapi import install_openapi
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # app.http.docs serves /docs without a CDN
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
         # A redirect to the slash-less path would be built from the caller's Host header.
@@ -105,5 +106,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_idempotency(app)
     for router in (health.router, auth.router, admin.router, audit.router):
         app.include_router(router)
+    install_docs(app)
     install_openapi(app)
     return app
