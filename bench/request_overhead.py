@@ -14,7 +14,10 @@ requests/s, p50 and p99 for:
 Target (issue 6): user_by_id >= 0.60 of the floor's req/s, p99 <= 1.5x the floor's p99, at 20
 connections and one worker.
 
-Usage: .venv/bin/python bench/request_overhead.py [--seconds 10] [--connections 20]
+The paths are measured in interleaved rounds (every path once per round) and each figure is the
+median over the rounds, so a neighbour's burst of load does not land on one path only.
+
+Usage: .venv/bin/python bench/request_overhead.py [--seconds 5] [--rounds 3] [--connections 20]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,7 +108,7 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
 
 
 def _measure(
-    base: str, user_id: str, token: str, seconds: int, connections: int
+    base: str, user_id: str, token: str, seconds: int, rounds: int, connections: int
 ) -> dict[str, Load]:
     paths = {
         "floor": (f"/bench/floor/users/{user_id}", None),
@@ -115,14 +119,24 @@ def _measure(
     }
     for path, auth in paths.values():  # warm up: pools, caches, code paths
         _wrk(base + path, 2, connections, auth)
+    runs: dict[str, list[Load]] = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, (path, auth) in paths.items():
+            runs[name].append(_wrk(base + path, seconds, connections, auth))
     return {
-        name: _wrk(base + path, seconds, connections, auth) for name, (path, auth) in paths.items()
+        name: Load(
+            statistics.median(r.rps for r in loads),
+            statistics.median(r.p50_ms for r in loads),
+            statistics.median(r.p99_ms for r in loads),
+        )
+        for name, loads in runs.items()
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per path and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=20)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -154,7 +168,7 @@ def main() -> None:
             _wait_ready(f"{base}/readyz")
             form = {"grant_type": "password", "username": EMAIL, "password": PASSWORD}
             token = _post_form(f"{base}/api/v1/auth/token", form)["access_token"]
-            results = _measure(base, user_id, token, args.seconds, args.connections)
+            results = _measure(base, user_id, token, args.seconds, args.rounds, args.connections)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -164,7 +178,7 @@ def main() -> None:
 
 def _report(results: dict[str, Load], connections: int) -> None:
     floor = results["floor"]
-    print(f"one uvicorn worker, {connections} connections; ratios against the floor")
+    print(f"one uvicorn worker, {connections} connections, medians of interleaved rounds")
     print(f"{'path':<12} {'req/s':>8} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 x fl':>9}")
     for name, load in results.items():
         print(
