@@ -1,0 +1,173 @@
+"""The embedded PostgreSQL across crashes and shared use, driven through the installed command.
+
+pgserver counts the processes that use one data directory and stops PostgreSQL when the last
+one leaves. A `backoffice serve` killed with SIGKILL never leaves; these tests pin that such a
+process no longer counts, while a live one still does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from app.db.embedded import is_live_handle
+from tests.platform.test_cli import (
+    BACKOFFICE,
+    COMMAND_TIMEOUT,
+    STOP_TIMEOUT,
+    child_env,
+    free_port,
+    log_tail,
+    postgres_processes,
+    readiness,
+    serving,
+    stop,
+    stop_postgres,
+    wait_for_health,
+    wait_until_gone,
+)
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A fresh data directory outside pytest's tmp_path (why: test_cli.py's fixture)."""
+    root = Path(tempfile.mkdtemp(prefix="backoffice-test-embedded-"))
+    try:
+        yield root / "data"
+    finally:
+        stop_postgres(root / "data")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BACKOFFICE), *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def test_a_clean_stop_after_a_crash_stops_the_embedded_postgres(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    env = child_env()
+    log = tmp_path / "serve.log"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as crashed:
+        wait_for_health(crashed, base_url, log)
+        crashed.send_signal(signal.SIGKILL)
+        crashed.wait(STOP_TIMEOUT)
+    assert postgres_processes(data_dir), "after SIGKILL of serve its PostgreSQL runs on, orphaned"
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+        wait_for_health(proc, base_url, log)
+        readiness(base_url, log)
+        assert stop(proc, log) == 0, log_tail(log)
+    assert wait_until_gone(data_dir) == [], (
+        f"serve left the embedded PostgreSQL running after a crash:\n{log_tail(log)}"
+    )
+
+
+def test_a_command_joining_a_running_serve_leaves_its_database_running(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    env = child_env()
+    log = tmp_path / "serve.log"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+        wait_for_health(proc, base_url, log)
+        created = _run(
+            data_dir,
+            "create-user",
+            "--email",
+            "you@example.com",
+            "--role",
+            "admin",
+            stdin=PASSWORD + "\n",
+        )
+        assert created.returncode == 0, created.stderr
+
+        readiness(base_url, log)
+        token = httpx.post(
+            f"{base_url}/api/v1/auth/token",
+            data={"grant_type": "password", "username": "you@example.com", "password": PASSWORD},
+            timeout=10,
+        )
+        assert token.status_code == 200, "serve does not see the user create-user created"
+        assert stop(proc, log) == 0, log_tail(log)
+    assert wait_until_gone(data_dir) == [], log_tail(log)
+
+
+def test_serve_stops_the_database_when_the_other_user_crashed(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    env = child_env()
+    log = tmp_path / "serve.log"
+    port, other_port = free_port(), free_port()
+    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+        wait_for_health(proc, f"http://127.0.0.1:{port}", log)
+        other_args = ["--data-dir", str(data_dir), "--port", str(other_port)]
+        with serving(other_args, env, tmp_path / "other.log") as other:
+            wait_for_health(other, f"http://127.0.0.1:{other_port}", tmp_path / "other.log")
+            other.send_signal(signal.SIGKILL)
+            other.wait(STOP_TIMEOUT)
+        readiness(f"http://127.0.0.1:{port}", log)
+        assert stop(proc, log) == 0, log_tail(log)
+    assert wait_until_gone(data_dir) == [], "a crashed second serve kept PostgreSQL running"
+
+
+def test_a_command_after_a_crash_stops_the_orphaned_postgres(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    port = free_port()
+    with serving(["--data-dir", str(data_dir), "--port", str(port)], child_env(), log) as crashed:
+        wait_for_health(crashed, f"http://127.0.0.1:{port}", log)
+        crashed.send_signal(signal.SIGKILL)
+        crashed.wait(STOP_TIMEOUT)
+    assert postgres_processes(data_dir)
+
+    purged = _run(data_dir, "purge")
+    assert purged.returncode == 0, purged.stderr
+    assert wait_until_gone(data_dir) == []
+
+
+def test_a_pid_counts_only_while_the_process_that_registered_it_lives() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = psutil.Process(child.pid).create_time() - psutil.boot_time()
+        assert is_live_handle(child.pid, started)
+        assert is_live_handle(child.pid, None), "without a record, a running process counts"
+        assert not is_live_handle(child.pid, started - 5.0), "the pid went to another process"
+        child.kill()
+        deadline = time.monotonic() + 5
+        while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert not is_live_handle(child.pid, started), "a zombie is dead"
+    finally:
+        child.kill()
+        child.wait(5)
+    assert not is_live_handle(child.pid, started)
+    assert is_live_handle(os.getpid(), None)
