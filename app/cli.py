@@ -12,15 +12,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
+from urllib.parse import unquote
 
 import typer
 import uvicorn
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Environment, Settings, describe_settings_error
-from app.db.embedded import EmbeddedPostgres
+from app.db.embedded import DATABASE_NAME, EmbeddedPostgres, pgdata_dir
 from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
@@ -76,16 +77,30 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def describe_database_url(raw: str) -> str:
+    """The URL with its password hidden, to say which database a command uses."""
+    url = make_url(raw)
+    if "password" in url.query:  # libpq also takes it there; shown where it usually is
+        url = url.difference_update_query(["password"]).set(password="hidden")  # noqa: S106
+    # Unquoted for reading: `?host=/run/postgresql`, as the user wrote it, not `%2Frun%2F...`.
+    return unquote(url.render_as_string(hide_password=True))
+
+
 @contextmanager
 def database(settings: Settings) -> Iterator[Settings]:
     """Yield settings with a database URL: DATABASE_URL, or the embedded server while inside.
 
-    The URL is also exported, so uvicorn workers and alembic see the same database.
+    Says on stderr which database it is. The URL is also exported, so uvicorn workers and
+    alembic see the same database.
     """
-    if not settings.uses_embedded_database:
+    if settings.database_url is not None:
+        typer.echo(
+            f"Using the PostgreSQL at {describe_database_url(settings.database_url)}", err=True
+        )
         yield settings
         return
-    typer.echo(f"Starting the embedded PostgreSQL in {settings.data_dir}", err=True)
+    where = pgdata_dir(settings.data_dir)
+    typer.echo(f"Using the embedded PostgreSQL in {where} (database {DATABASE_NAME})", err=True)
     embedded = EmbeddedPostgres(settings.data_dir)
     os.environ["DATABASE_URL"] = embedded.url
     try:

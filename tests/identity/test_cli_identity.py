@@ -77,8 +77,9 @@ def test_create_user_refuses_bad_input_with_one_line(url: URL) -> None:
     )
     for result in (short, unknown_role):
         assert result.returncode == 1
-        assert result.stderr.startswith("backoffice: ")
-        assert "Traceback" not in result.stderr
+        using, error = result.stderr.splitlines()  # which database, then the one-line refusal
+        assert using.startswith("Using the PostgreSQL at ")
+        assert error.startswith("backoffice: ")
     assert _query(url, "SELECT id FROM auth_user") == []
 
 

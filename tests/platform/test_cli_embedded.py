@@ -14,14 +14,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from sqlalchemy.engine import URL
 
 from app.db.embedded import is_live_handle
+from tests.databases import scratch_database
 from tests.platform.test_cli import (
     BACKOFFICE,
     COMMAND_TIMEOUT,
@@ -52,16 +55,27 @@ def data_dir() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _run(
+    data_dir: Path, *args: str, stdin: str = "", by_env: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`backoffice ARGS` on `data_dir`, named by --data-dir or (by_env) BACKOFFICE_DATA_DIR."""
+    if by_env:
+        command, env = [*args], child_env(BACKOFFICE_DATA_DIR=str(data_dir))
+    else:
+        command, env = [*args, "--data-dir", str(data_dir)], child_env()
     return subprocess.run(
-        [str(BACKOFFICE), *args, "--data-dir", str(data_dir)],
+        [str(BACKOFFICE), *command],
         input=stdin,
-        env=child_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
         check=False,
     )
+
+
+def _using_line(data_dir: Path) -> str:
+    return f"Using the embedded PostgreSQL in {data_dir.resolve() / 'pgdata'} (database backoffice)"
 
 
 def test_a_clean_stop_after_a_crash_stops_the_embedded_postgres(
@@ -107,6 +121,7 @@ def test_a_command_joining_a_running_serve_leaves_its_database_running(
             stdin=PASSWORD + "\n",
         )
         assert created.returncode == 0, created.stderr
+        assert _using_line(data_dir) in created.stderr.splitlines()
 
         readiness(base_url, log)
         token = httpx.post(
@@ -148,9 +163,40 @@ def test_a_command_after_a_crash_stops_the_orphaned_postgres(
         crashed.wait(STOP_TIMEOUT)
     assert postgres_processes(data_dir)
 
-    purged = _run(data_dir, "purge")
+    purged = _run(data_dir, "purge", by_env=True)
     assert purged.returncode == 0, purged.stderr
+    assert _using_line(data_dir) in purged.stderr.splitlines()
     assert wait_until_gone(data_dir) == []
+
+
+@pytest.mark.parametrize("in_query", [False, True], ids=["in-userinfo", "in-query"])
+def test_a_command_names_the_database_url_it_uses_without_the_password(
+    server_url: URL, in_query: bool
+) -> None:
+    secret = "never-shown-" + uuid.uuid4().hex
+    with scratch_database(server_url, "cli") as url:
+        plain = url.set(drivername="postgresql", password=None)
+        if in_query:
+            shown = plain.update_query_dict({"password": secret})
+        else:
+            shown = plain.set(password=secret)
+        result = subprocess.run(
+            [str(BACKOFFICE), "migrate"],
+            env=child_env(DATABASE_URL=shown.render_as_string(hide_password=False)),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    using = [line for line in result.stderr.splitlines() if line.startswith("Using ")]
+    assert len(using) == 1, result.stderr
+    assert using[0].startswith("Using the PostgreSQL at postgresql://"), using
+    assert "***" in using[0]
+    assert f"/{url.database}" in using[0]
+    if url.host:
+        assert url.host in using[0]
 
 
 def test_a_pid_counts_only_while_the_process_that_registered_it_lives() -> None:
