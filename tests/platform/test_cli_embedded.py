@@ -74,6 +74,19 @@ def _run(
     )
 
 
+def _serve_args(data_dir: Path, port: int) -> list[str]:
+    # One worker: the embedded server belongs to the main process either way, and each extra
+    # worker only adds start-up time to these tests.
+    return ["--data-dir", str(data_dir), "--port", str(port), "--workers", "1"]
+
+
+def crash(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL serve and whatever it spawned (its process group), as `kill -9 -PGID` or a killed
+    container would. PostgreSQL runs in a session of its own (pg_ctl) and survives."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(STOP_TIMEOUT)
+
+
 def _using_line(data_dir: Path) -> str:
     return f"Using the embedded PostgreSQL in {data_dir.resolve() / 'pgdata'} (database backoffice)"
 
@@ -85,15 +98,14 @@ def test_a_clean_stop_after_a_crash_stops_the_embedded_postgres(
     log = tmp_path / "serve.log"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as crashed:
+    with serving(_serve_args(data_dir, port), env, log) as crashed:
         wait_for_health(crashed, base_url, log)
-        crashed.send_signal(signal.SIGKILL)
-        crashed.wait(STOP_TIMEOUT)
+        crash(crashed)
     assert postgres_processes(data_dir), "after SIGKILL of serve its PostgreSQL runs on, orphaned"
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+    with serving(_serve_args(data_dir, port), env, log) as proc:
         wait_for_health(proc, base_url, log)
         readiness(base_url, log)
         assert stop(proc, log) == 0, log_tail(log)
@@ -109,7 +121,7 @@ def test_a_command_joining_a_running_serve_leaves_its_database_running(
     log = tmp_path / "serve.log"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+    with serving(_serve_args(data_dir, port), env, log) as proc:
         wait_for_health(proc, base_url, log)
         created = _run(
             data_dir,
@@ -140,13 +152,12 @@ def test_serve_stops_the_database_when_the_other_user_crashed(
     env = child_env()
     log = tmp_path / "serve.log"
     port, other_port = free_port(), free_port()
-    with serving(["--data-dir", str(data_dir), "--port", str(port)], env, log) as proc:
+    with serving(_serve_args(data_dir, port), env, log) as proc:
         wait_for_health(proc, f"http://127.0.0.1:{port}", log)
-        other_args = ["--data-dir", str(data_dir), "--port", str(other_port)]
+        other_args = _serve_args(data_dir, other_port)
         with serving(other_args, env, tmp_path / "other.log") as other:
             wait_for_health(other, f"http://127.0.0.1:{other_port}", tmp_path / "other.log")
-            other.send_signal(signal.SIGKILL)
-            other.wait(STOP_TIMEOUT)
+            crash(other)
         readiness(f"http://127.0.0.1:{port}", log)
         assert stop(proc, log) == 0, log_tail(log)
     assert wait_until_gone(data_dir) == [], "a crashed second serve kept PostgreSQL running"
@@ -157,10 +168,9 @@ def test_a_command_after_a_crash_stops_the_orphaned_postgres(
 ) -> None:
     log = tmp_path / "serve.log"
     port = free_port()
-    with serving(["--data-dir", str(data_dir), "--port", str(port)], child_env(), log) as crashed:
+    with serving(_serve_args(data_dir, port), child_env(), log) as crashed:
         wait_for_health(crashed, f"http://127.0.0.1:{port}", log)
-        crashed.send_signal(signal.SIGKILL)
-        crashed.wait(STOP_TIMEOUT)
+        crash(crashed)
     assert postgres_processes(data_dir)
 
     purged = _run(data_dir, "purge", by_env=True)
