@@ -35,6 +35,7 @@ from app.http.openapi import CONTRACT_PATH, render_contract
 from app.main import create_app, signing_key_for
 from app.schemas.identity import Email
 from app.security.keys import InvalidSigningKey
+from app.supervision import supervise_workers
 
 cli = typer.Typer(help="backoffice: an API-first back office.", no_args_is_help=True)
 
@@ -163,6 +164,9 @@ def serve(
     settings = load_settings(data_dir)
     _ensure_signing_key(settings)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    workers = workers or default_workers()
+    if workers > 1:
+        supervise_workers()
     with database(settings) as ready:
         _migrate(ready.async_database_url)
         typer.echo(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)", err=True)
@@ -171,7 +175,7 @@ def serve(
             factory=True,
             host=host,
             port=port,
-            workers=workers or default_workers(),
+            workers=workers,
             # Forwarded headers are honoured by the app itself, from BACKOFFICE_FORWARDED_ALLOW_IPS
             # only; uvicorn's own default would believe them from any local peer.
             proxy_headers=False,

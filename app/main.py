@@ -26,6 +26,7 @@ from app.logging_setup import configure_logging
 from app.routers import admin, audit, auth, health
 from app.security.keys import load_signing_key, pseudonym_key
 from app.security.tokens import SigningKey, TokenService
+from app.supervision import stop_when_orphaned
 
 API_PREFIX = "/api/v1"
 
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Everything allocated at start-up lives forever: keep it out of the GC's full scans.
         gc.collect()
         gc.freeze()
-        yield
+        async with stop_when_orphaned():
+            yield
         await listener.stop()
         await db.dispose()
 
