@@ -94,32 +94,36 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 class PermissionRequirement:
-    """Dependency that admits a caller holding `permission` (or, with None, any caller).
+    """Dependency that admits a caller holding any one of `permissions` (none: any caller).
 
     Routes declare these through `require()`/`authenticated()`; the route-table test finds
-    them in each route's dependency tree.
+    them in each route's dependency tree. Several permissions serve one route to both offices
+    (sales staff and the auditor both read orders) without a back-office permission ever being
+    handed to a front-office role.
     """
 
-    def __init__(self, permission: str | None) -> None:
-        self.permission = permission
+    def __init__(self, *permissions: str) -> None:
+        self.permissions = permissions
 
     async def __call__(self, request: Request) -> Principal:
         principal = await get_principal(request)
-        if self.permission is not None and not principal.has(self.permission):
-            raise PermissionDenied(f"this needs the permission {self.permission!r}")
+        if self.permissions and not any(principal.has(p) for p in self.permissions):
+            needed = " or ".join(repr(p) for p in self.permissions)
+            raise PermissionDenied(f"this needs the permission {needed}")
         return principal
 
     def __repr__(self) -> str:
-        return f"PermissionRequirement({self.permission!r})"
+        return f"PermissionRequirement{self.permissions!r}"
 
 
-def require(permission: str) -> Any:
-    return Depends(PermissionRequirement(permission))
+def require(permission: str, *alternatives: str) -> Any:
+    """Admits callers holding `permission` or any of the `alternatives`."""
+    return Depends(PermissionRequirement(permission, *alternatives))
 
 
 def authenticated() -> Any:
     """For routes every signed-in caller may use (their own profile, logout)."""
-    return Depends(PermissionRequirement(None))
+    return Depends(PermissionRequirement())
 
 
 async def get_page_request(

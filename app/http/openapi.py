@@ -38,7 +38,7 @@ def _implied_statuses(route: RouteContext) -> dict[str, str]:
     requirements = permission_requirements(route)
     if requirements:
         implied["401"] = "Missing, invalid or expired access token"
-        if any(r.permission is not None for r in requirements):
+        if any(r.permissions for r in requirements):
             implied["403"] = "The caller lacks the permission this operation needs"
     bad_request: list[str] = []
     if route.body_field is not None:

@@ -40,7 +40,16 @@ def test_every_client_role_is_front_office(role: str) -> None:
 # Written down independently of the table: which areas serve the front office. A permission
 # filed under the wrong office (say `hr:salary:read` as front office) fails here.
 FRONT_OFFICE_AREAS = {"catalog", "sales", "frontdesk", "directory", "self"}
-BACK_OFFICE_AREAS = {"users", "audit", "accounting", "hr", "credit", "inventory"}
+BACK_OFFICE_AREAS = {
+    "users",
+    "audit",
+    "accounting",
+    "hr",
+    "credit",
+    "inventory",
+    "partners",
+    "orders",
+}
 
 
 @pytest.mark.parametrize("name", list(PERMISSIONS))

@@ -33,8 +33,13 @@ class Endpoint:
     path_template: str
     operation_id: str
     public: bool
-    permissions: frozenset[str]  # empty for routes any signed-in caller may use
+    # Each requirement admits a caller holding any one of its permissions; a route needs every
+    # requirement met. None at all: any signed-in caller.
+    requirements: tuple[frozenset[str], ...]
     body: str | None  # "json", "form" or None
+
+    def admits(self, granted: frozenset[str]) -> bool:
+        return all(required & granted for required in self.requirements)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path_template} ({self.operation_id})"
@@ -58,8 +63,9 @@ def _body_kind(route: RouteContext) -> str | None:
 def _endpoints(app: FastAPI) -> list[Endpoint]:
     endpoints = []
     for route in api_routes(app):
-        requirements = permission_requirements(route)
-        permissions = frozenset(r.permission for r in requirements if r.permission is not None)
+        requirements = tuple(
+            frozenset(r.permissions) for r in permission_requirements(route) if r.permissions
+        )
         for method in sorted(route.methods or ()):
             endpoints.append(
                 Endpoint(
@@ -67,7 +73,7 @@ def _endpoints(app: FastAPI) -> list[Endpoint]:
                     path_template=str(route.path_format),
                     operation_id=str(route.operation_id),
                     public=route.operation_id in PUBLIC_OPERATIONS,
-                    permissions=permissions,
+                    requirements=requirements,
                     body=_body_kind(route),
                 )
             )
@@ -107,10 +113,10 @@ def test_every_public_operation_exists(operation_id: str) -> None:
 
 def test_every_required_permission_exists() -> None:
     named = {
-        (str(route.operation_id), requirement.permission)
+        (str(route.operation_id), permission)
         for route in ROUTES
         for requirement in permission_requirements(route)
-        if requirement.permission is not None
+        for permission in requirement.permissions
     }
     assert named, "no route requires any permission"
     unknown = sorted((op, p) for op, p in named if p not in PERMISSIONS)
@@ -166,20 +172,21 @@ async def test_each_role_gets_exactly_what_its_permissions_allow(
         headers = await auth_headers(app, role)
         response = await client.request(**endpoint.request_kwargs(), headers=headers)
         _assert_no_server_error(endpoint, response, role)
-        if endpoint.public or endpoint.permissions <= granted:
+        if endpoint.public or endpoint.admits(granted):
             assert response.status_code not in (401, 403), (
                 f"{endpoint} as {role}: {response.status_code} {response.text}"
             )
         else:
             assert response.status_code == 403, (
-                f"{endpoint} as {role} (lacks {sorted(endpoint.permissions - granted)}): "
+                f"{endpoint} as {role} (needs one of each of {endpoint.requirements}): "
                 f"{response.status_code} {response.text}"
             )
             assert response.headers["content-type"] == "application/problem+json"
 
 
 # (c) What each operation must require, written down independently of the routes themselves,
-# so a route guarded by the wrong permission fails here. SIGNED_IN: any authenticated caller.
+# so a route guarded by the wrong permission fails here. SIGNED_IN: any authenticated caller;
+# "a|b": a caller holding a or b.
 SIGNED_IN = "signed-in"
 PUBLIC = "public"
 EXPECTED_GUARDS: dict[str, str] = {
@@ -207,7 +214,7 @@ EXPECTED_GUARDS: dict[str, str] = {
 def _guard_of(route: RouteContext) -> str:
     if route.operation_id in PUBLIC_OPERATIONS:
         return PUBLIC
-    named = {r.permission for r in permission_requirements(route) if r.permission is not None}
+    named = {"|".join(r.permissions) for r in permission_requirements(route) if r.permissions}
     return ",".join(sorted(named)) or SIGNED_IN
 
 
