@@ -58,6 +58,8 @@ def decode_cursor(cursor: str) -> CursorKey:
 
 
 Condition = Callable[[BindParameter[Any]], ColumnElement[bool]]
+# A model attribute or a column of a subquery.
+SortColumn = InstrumentedAttribute[Any] | ColumnElement[Any]
 
 
 class KeysetQuery:
@@ -73,8 +75,8 @@ class KeysetQuery:
         self,
         statement: Select[Any],
         *,
-        stamp: InstrumentedAttribute[Any],
-        ident: InstrumentedAttribute[Any],
+        stamp: SortColumn,
+        ident: SortColumn,
         filters: Mapping[str, Condition] | None = None,
     ) -> None:
         self._statement, self._stamp, self._ident = statement, stamp, ident
@@ -118,4 +120,4 @@ class KeysetQuery:
             return rows, None
         rows = rows[: page.limit]
         last = rows[-1]
-        return rows, encode_cursor((last[self._stamp.key], last[self._ident.key]))
+        return rows, encode_cursor((last[str(self._stamp.key)], last[str(self._ident.key)]))

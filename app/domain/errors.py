@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 
 class DomainError(Exception):
@@ -12,6 +12,10 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def extensions(self) -> dict[str, object]:
+        """Members the problem document carries besides `detail` (JSON-ready values)."""
+        return {}
+
 
 class NotFound(DomainError):
     """The resource does not exist, or the caller may not know that it does."""
@@ -19,6 +23,25 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The request conflicts with the current state (duplicate, request still in flight...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    sku: str
+    warehouse_id: str
+    requested: str  # decimal strings, as quantities are on the wire
+    available: str
+
+
+class InsufficientStock(Conflict):
+    """Not enough available stock; nothing was booked or reserved."""
+
+    def __init__(self, detail: str, shortages: list[Shortage]) -> None:
+        super().__init__(detail)
+        self.shortages = shortages
+
+    def extensions(self) -> dict[str, object]:
+        return {"shortages": [asdict(s) for s in self.shortages]}
 
 
 class RuleViolation(DomainError):

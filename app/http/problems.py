@@ -180,7 +180,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
     status = next(s for cls, s in _DOMAIN_STATUS.items() if isinstance(exc, cls))
     headers: dict[str, str] = {}
-    extensions: dict[str, Any] = {}
+    extensions: dict[str, Any] = exc.extensions()
     if isinstance(exc, domain.AuthenticationFailed):
         challenge = "Bearer"
         if exc.error:

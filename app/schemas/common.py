@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
@@ -32,6 +41,16 @@ def as_utc(value: datetime) -> datetime:
 # A timestamp in a query parameter, as the contract's `format: date-time` promises.
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(as_utc)]
 
+# No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
+# the length is checked before surrounding whitespace is stripped, as the contract says.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(str.strip)
+]
+# Free text on one line (may be empty), and longer text that may span lines.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
 T = TypeVar("T")
 
 
@@ -47,3 +66,46 @@ class RequestModel(BaseModel):
     assignment)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _decimal_pattern(places: int, *, signed: bool = False) -> str:
+    sign = "-?" if signed else ""
+    return rf"^{sign}[0-9]{{1,15}}(\.[0-9]{{1,{places}}})?$"
+
+
+def _decimal_text(pattern: str, example: str) -> BeforeValidator:
+    """Only a JSON string in plain decimal notation: a float would lose cents, and pydantic
+    alone would also take numbers, exponents and surrounding spaces."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ValueError(f'must be a decimal string such as "{example}"')
+        return value
+
+    return BeforeValidator(check)
+
+
+def _decimal_schema(pattern: str, example: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+_MONEY, _QUANTITY = _decimal_pattern(2), _decimal_pattern(3)
+_SIGNED_QUANTITY = _decimal_pattern(3, signed=True)
+
+# Money: NUMERIC(18, 2) end to end. Quantities: NUMERIC(18, 3), for units that allow fractions.
+MoneyAmount = Annotated[
+    Decimal, _decimal_text(_MONEY, "1234.50"), _decimal_schema(_MONEY, "1234.50")
+]
+Quantity = Annotated[Decimal, _decimal_text(_QUANTITY, "12.5"), _decimal_schema(_QUANTITY, "12.5")]
+SignedQuantity = Annotated[
+    Decimal,
+    _decimal_text(_SIGNED_QUANTITY, "-2"),
+    _decimal_schema(_SIGNED_QUANTITY, "-2"),
+]
+
+# In responses, amounts always carry the places the database stores, whether they come from a
+# read or from the request that just wrote them ("2.500", never "2.5" once and "2.500" later).
+_CENT, _THOUSANDTH = Decimal("0.01"), Decimal("0.001")
+StoredMoney = Annotated[Decimal, AfterValidator(lambda d: d.quantize(_CENT))]
+StoredQuantity = Annotated[Decimal, AfterValidator(lambda d: d.quantize(_THOUSANDTH))]

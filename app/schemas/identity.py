@@ -11,14 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.domain.identity.roles import HolderKind, Office, roles_for
 from app.domain.identity.users import MIN_PASSWORD_LENGTH
-from app.schemas.common import RequestModel
+from app.schemas.common import Name, RequestModel
 
-# No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
-# the length is checked before surrounding whitespace is stripped, as the contract says.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-Name = Annotated[
-    str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(str.strip)
-]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)]
 
 

@@ -208,6 +208,23 @@ EXPECTED_GUARDS: dict[str, str] = {
     "admin_update_client": "users:admin",
     "admin_rotate_client_secret": "users:admin",
     "audit_list_events": "audit:read",
+    "inventory_list_items": "catalog:read|inventory:read",
+    "inventory_create_item": "inventory:write",
+    "inventory_get_item": "catalog:read|inventory:read",
+    "inventory_update_item": "inventory:write",
+    "inventory_list_warehouses": "catalog:read|inventory:read",
+    "inventory_create_warehouse": "inventory:write",
+    "inventory_get_warehouse": "catalog:read|inventory:read",
+    "inventory_update_warehouse": "inventory:write",
+    "inventory_create_movement": "inventory:write",
+    "inventory_list_movements": "inventory:read",
+    "inventory_get_movement": "inventory:read",
+    "inventory_list_stock": "catalog:read|inventory:read",
+    "inventory_list_low_stock": "inventory:read",
+    "events_list_events": (
+        "catalog:read|inventory:read|orders:read|partners:read|sales:customers:read"
+        "|sales:orders:read"
+    ),
 }
 
 

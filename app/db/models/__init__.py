@@ -2,6 +2,7 @@
 
 from app.db.models.api import IdempotencyRecord
 from app.db.models.audit import AuditEvent
+from app.db.models.events import OutboxEvent
 from app.db.models.identity import (
     Client,
     LoginThrottle,
@@ -10,14 +11,21 @@ from app.db.models.identity import (
     User,
     UserRole,
 )
+from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
 
 __all__ = [
     "AuditEvent",
     "Client",
     "IdempotencyRecord",
+    "Item",
     "LoginThrottle",
+    "Movement",
+    "MovementLine",
+    "OutboxEvent",
     "Principal",
     "RefreshToken",
+    "Stock",
     "User",
     "UserRole",
+    "Warehouse",
 ]

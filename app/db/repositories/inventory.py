@@ -1,0 +1,314 @@
+"""Queries for items, warehouses, stock balances and the stock ledger.
+
+Balances change only through `change_on_hand` (single conditional statements: a decrease that
+would leave less on hand than is reserved changes nothing and says so) and always together with
+the ledger lines of a movement. Reads that answer requests are single Core statements.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, bindparam, cast, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
+
+from app.db.keyset import KeysetQuery, PageRequest
+from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
+from app.db.prepared import PreparedRead
+
+_ITEMS = KeysetQuery(
+    select(*Item.__table__.c),
+    stamp=Item.updated_at,
+    ident=Item.id,
+    filters={
+        "skus": lambda value: Item.sku == func.any(cast(value, ARRAY(String))),
+        "active": lambda value: Item.is_active == value,
+    },
+)
+_ITEM_BY_ID = PreparedRead(select(*Item.__table__.c).where(Item.id == bindparam("item_id")))
+_ITEM_BY_SKU = PreparedRead(select(*Item.__table__.c).where(Item.sku == bindparam("sku")))
+_WAREHOUSES = KeysetQuery(
+    select(*Warehouse.__table__.c), stamp=Warehouse.updated_at, ident=Warehouse.id
+)
+_WAREHOUSE_BY_ID = PreparedRead(
+    select(*Warehouse.__table__.c).where(Warehouse.id == bindparam("warehouse_id"))
+)
+
+
+async def add(session: AsyncSession, row: Item | Warehouse) -> None:
+    """IntegrityError when the id, SKU or code is taken."""
+    session.add(row)
+    await session.flush()
+
+
+async def load_item(session: AsyncSession, item_id: uuid.UUID) -> Item | None:
+    return await session.get(Item, item_id)
+
+
+async def load_warehouse(session: AsyncSession, warehouse_id: uuid.UUID) -> Warehouse | None:
+    return await session.get(Warehouse, warehouse_id)
+
+
+async def item_row(reader: AsyncConnection, item_id: uuid.UUID) -> dict[str, Any] | None:
+    return await _ITEM_BY_ID.one_or_none(reader, item_id=item_id)
+
+
+async def item_row_by_sku(reader: AsyncConnection, sku: str) -> dict[str, Any] | None:
+    return await _ITEM_BY_SKU.one_or_none(reader, sku=sku)
+
+
+async def item_rows(
+    reader: AsyncConnection,
+    page: PageRequest,
+    *,
+    skus: Sequence[str] | None = None,
+    active: bool | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _ITEMS.page(reader, page, skus=list(skus) if skus else None, active=active)
+
+
+async def warehouse_row(reader: AsyncConnection, warehouse_id: uuid.UUID) -> dict[str, Any] | None:
+    return await _WAREHOUSE_BY_ID.one_or_none(reader, warehouse_id=warehouse_id)
+
+
+async def warehouse_rows(
+    reader: AsyncConnection, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _WAREHOUSES.page(reader, page)
+
+
+# Balances -------------------------------------------------------------------------------------
+
+
+async def change_on_hand(
+    session: AsyncSession, item_id: uuid.UUID, warehouse_id: uuid.UUID, delta: Decimal
+) -> tuple[Decimal, Decimal] | None:
+    """Adds `delta` to what is on hand and returns the new (on_hand, reserved); None, changing
+    nothing, when a decrease would leave less on hand than is reserved."""
+    statement: ReturningInsert[Decimal, Decimal] | ReturningUpdate[Decimal, Decimal]
+    if delta > 0:
+        statement = (
+            insert(Stock)
+            .values(item_id=item_id, warehouse_id=warehouse_id, on_hand=delta)
+            .on_conflict_do_update(
+                index_elements=[Stock.item_id, Stock.warehouse_id],
+                set_={"on_hand": Stock.on_hand + delta, "updated_at": func.now()},
+            )
+            .returning(Stock.on_hand, Stock.reserved)
+        )
+    else:
+        statement = (
+            update(Stock)
+            .where(
+                Stock.item_id == item_id,
+                Stock.warehouse_id == warehouse_id,
+                Stock.on_hand + delta >= Stock.reserved,
+            )
+            .values(on_hand=Stock.on_hand + delta, updated_at=func.now())
+            .returning(Stock.on_hand, Stock.reserved)
+        )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row.on_hand, row.reserved)
+
+
+async def lock_balance(
+    session: AsyncSession, item_id: uuid.UUID, warehouse_id: uuid.UUID
+) -> tuple[Decimal, Decimal]:
+    """The current (on_hand, reserved), locked until the transaction ends (a stock count)."""
+    await session.execute(
+        insert(Stock)
+        .values(item_id=item_id, warehouse_id=warehouse_id)
+        .on_conflict_do_nothing(index_elements=[Stock.item_id, Stock.warehouse_id])
+    )
+    row = (
+        await session.execute(
+            select(Stock.on_hand, Stock.reserved)
+            .where(Stock.item_id == item_id, Stock.warehouse_id == warehouse_id)
+            .with_for_update()
+        )
+    ).one()
+    return row.on_hand, row.reserved
+
+
+async def balance(
+    session: AsyncSession, item_id: uuid.UUID, warehouse_id: uuid.UUID
+) -> tuple[Decimal, Decimal]:
+    row = (
+        await session.execute(
+            select(Stock.on_hand, Stock.reserved).where(
+                Stock.item_id == item_id, Stock.warehouse_id == warehouse_id
+            )
+        )
+    ).one_or_none()
+    return (Decimal(0), Decimal(0)) if row is None else (row.on_hand, row.reserved)
+
+
+async def add_movement(
+    session: AsyncSession, movement: dict[str, Any], lines: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """Books the movement and its ledger lines; returns the movement as stored."""
+    stored = (
+        await session.execute(insert(Movement).values(**movement).returning(*Movement.__table__.c))
+    ).one()
+    await session.execute(
+        insert(MovementLine), [{"movement_id": stored.id, **line} for line in lines]
+    )
+    return dict(stored._mapping)
+
+
+# Stock reads ----------------------------------------------------------------------------------
+
+_PER_WAREHOUSE_COLUMNS: list[Any] = [
+    Stock.id,
+    Stock.item_id,
+    Item.sku,
+    Stock.warehouse_id,
+    Warehouse.code.label("warehouse_code"),
+    Stock.on_hand,
+    Stock.reserved,
+    Item.safety_stock,
+    Stock.updated_at,
+]
+_PER_WAREHOUSE = KeysetQuery(
+    select(*_PER_WAREHOUSE_COLUMNS)
+    .join(Item, Item.id == Stock.item_id)
+    .join(Warehouse, Warehouse.id == Stock.warehouse_id),
+    stamp=Stock.updated_at,
+    ident=Stock.id,
+    filters={
+        "skus": lambda value: Item.sku == func.any(cast(value, ARRAY(String))),
+        "warehouse_id": lambda value: Stock.warehouse_id == value,
+    },
+)
+
+# One row per item, summed over its warehouses. Grouping by the item's own columns lets
+# PostgreSQL apply an SKU filter before it sums.
+_SUMMED = (
+    select(
+        Item.id.label("id"),
+        Item.id.label("item_id"),
+        Item.sku,
+        Item.safety_stock,
+        func.coalesce(func.sum(Stock.on_hand), 0).label("on_hand"),
+        func.coalesce(func.sum(Stock.reserved), 0).label("reserved"),
+        func.greatest(Item.updated_at, func.max(Stock.updated_at)).label("updated_at"),
+    )
+    .outerjoin(Stock, Stock.item_id == Item.id)
+    .group_by(Item.id, Item.sku, Item.safety_stock, Item.updated_at)
+    .subquery()
+)
+_SUMMED_QUERY = KeysetQuery(
+    select(*_SUMMED.c),
+    stamp=_SUMMED.c.updated_at,
+    ident=_SUMMED.c.id,
+    filters={"skus": lambda value: _SUMMED.c.sku == func.any(cast(value, ARRAY(String)))},
+)
+
+
+async def stock_per_warehouse(
+    reader: AsyncConnection,
+    page: PageRequest,
+    *,
+    skus: Sequence[str] | None,
+    warehouse_id: uuid.UUID | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _PER_WAREHOUSE.page(
+        reader, page, skus=list(skus) if skus else None, warehouse_id=warehouse_id
+    )
+
+
+async def stock_summed(
+    reader: AsyncConnection, page: PageRequest, *, skus: Sequence[str] | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _SUMMED_QUERY.page(reader, page, skus=list(skus) if skus else None)
+
+
+_LOW = (
+    select(
+        Item.id,
+        Item.sku,
+        Item.name,
+        Item.reorder_point,
+        Item.updated_at,
+        func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0).label("available"),
+    )
+    .outerjoin(Stock, Stock.item_id == Item.id)
+    .where(Item.is_active, Item.reorder_point.is_not(None))
+    .group_by(Item.id)
+    .having(func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0) <= Item.reorder_point)
+    .subquery()
+)
+_LOW_QUERY = KeysetQuery(select(*_LOW.c), stamp=_LOW.c.updated_at, ident=_LOW.c.id)
+
+
+async def low_stock(
+    reader: AsyncConnection, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _LOW_QUERY.page(reader, page)
+
+
+# The ledger ------------------------------------------------------------------------------------
+
+_LINES = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(
+                        "warehouse_id",
+                        MovementLine.warehouse_id,
+                        "on_hand_delta",
+                        MovementLine.on_hand_delta,
+                        "reserved_delta",
+                        MovementLine.reserved_delta,
+                    ),
+                    MovementLine.id,
+                )
+            ),
+            literal_column("'[]'::jsonb", JSONB),
+        )
+    )
+    .where(MovementLine.movement_id == Movement.id)
+    .scalar_subquery()
+    .label("lines")
+)
+_MOVEMENT_ROW = select(*Movement.__table__.c, Item.sku, _LINES).join(
+    Item, Item.id == Movement.item_id
+)
+_MOVEMENTS = KeysetQuery(
+    _MOVEMENT_ROW,
+    stamp=Movement.created_at,
+    ident=Movement.id,
+    filters={
+        "item_id": lambda value: Movement.item_id == value,
+        "kind": lambda value: Movement.kind == value,
+        "warehouse_id": lambda value: (
+            select(MovementLine.id)
+            .where(MovementLine.movement_id == Movement.id, MovementLine.warehouse_id == value)
+            .exists()
+        ),
+    },
+)
+_MOVEMENT_BY_ID = PreparedRead(_MOVEMENT_ROW.where(Movement.id == bindparam("movement_id")))
+
+
+async def movement_row(reader: AsyncConnection, movement_id: uuid.UUID) -> dict[str, Any] | None:
+    return await _MOVEMENT_BY_ID.one_or_none(reader, movement_id=movement_id)
+
+
+async def movement_rows(
+    reader: AsyncConnection,
+    page: PageRequest,
+    *,
+    item_id: uuid.UUID | None,
+    warehouse_id: uuid.UUID | None,
+    kind: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _MOVEMENTS.page(
+        reader, page, item_id=item_id, warehouse_id=warehouse_id, kind=kind
+    )
