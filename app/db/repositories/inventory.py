@@ -155,9 +155,9 @@ async def add_movement(
     stored = (
         await session.execute(insert(Movement).values(**movement).returning(*Movement.__table__.c))
     ).one()
-    await session.execute(
-        insert(MovementLine), [{"movement_id": stored.id, **line} for line in lines]
-    )
+    if lines:  # a count that confirms the balance books no line
+        rows = [{"movement_id": stored.id, **line} for line in lines]
+        await session.execute(insert(MovementLine), rows)
     return dict(stored._mapping)
 
 
