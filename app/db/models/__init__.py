@@ -10,12 +10,15 @@ from app.db.models.identity import (
     User,
     UserRole,
 )
+from app.db.models.partners import Partner, PartnerExternalId
 
 __all__ = [
     "AuditEvent",
     "Client",
     "IdempotencyRecord",
     "LoginThrottle",
+    "Partner",
+    "PartnerExternalId",
     "Principal",
     "RefreshToken",
     "User",
