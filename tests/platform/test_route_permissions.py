@@ -212,6 +212,12 @@ EXPECTED_GUARDS: dict[str, str] = {
     "admin_update_client": "users:admin",
     "admin_rotate_client_secret": "users:admin",
     "audit_list_events": "audit:read",
+    "partners_list_partners": "sales:customers:read|partners:read",
+    "partners_create_partner": "sales:customers:write|partners:write",
+    "partners_get_partner": "sales:customers:read|partners:read",
+    "partners_update_partner": "sales:customers:write|partners:write",
+    "partners_get_partner_by_external_id": "sales:customers:read|partners:read" + CLIENTS_ONLY,
+    "partners_upsert_partner_by_external_id": "sales:customers:write|partners:write" + CLIENTS_ONLY,
 }
 
 
