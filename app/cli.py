@@ -26,6 +26,7 @@ from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
 from app.devdata.identity import DemoResult, load_demo_data
+from app.devdata.partners import load_demo_partners
 from app.devdata.readme import README_PATH, render_readme
 from app.domain.actor import CLI_ACTOR
 from app.domain.errors import DomainError
@@ -233,21 +234,27 @@ def create_user_command(
 
 @cli.command("demo-data")
 def demo_data(data_dir: DataDirOption = None) -> None:
-    """Load the demo data set (one user per role, demo clients). Running it again changes
-    nothing. Refused in production."""
+    """Load the demo data set (one user per role, demo clients, a few customers and a
+    supplier). Running it again changes nothing. Refused in production."""
     settings = load_settings(data_dir)
     if settings.environment is Environment.production:
         typer.echo("backoffice: demo data has known passwords; refused in production", err=True)
         raise typer.Exit(code=2)
+
+    async def load(session: AsyncSession) -> tuple[DemoResult, list[str]]:
+        return await load_demo_data(session), await load_demo_partners(session)
+
     with database(settings) as ready:
         _migrate(ready.async_database_url)
-        result: DemoResult = _in_transaction(ready, load_demo_data)
-    if not (result.created_users or result.created_clients):
+        result, partners = _in_transaction(ready, load)
+    if not (result.created_users or result.created_clients or partners):
         typer.echo("The demo data is already there; nothing changed.")
     for email in result.created_users:
-        typer.echo(f"user   {email}")
+        typer.echo(f"user    {email}")
     for client_name, (client_id, secret) in result.created_clients.items():
-        typer.echo(f"client {client_name}: client_id={client_id} client_secret={secret}")
+        typer.echo(f"client  {client_name}: client_id={client_id} client_secret={secret}")
+    for name in partners:
+        typer.echo(f"partner {name}")
 
 
 @cli.command()
@@ -272,7 +279,7 @@ def purge(data_dir: DataDirOption = None) -> None:
 
 @cli.command()
 def readme() -> None:
-    """Regenerate README.md's generated sections (role matrix, demo users)."""
+    """Regenerate README.md's generated sections (role matrix, demo users and partners)."""
     README_PATH.write_text(render_readme(README_PATH.read_text()))
     typer.echo(f"Wrote {README_PATH}", err=True)
 

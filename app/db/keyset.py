@@ -100,15 +100,24 @@ class KeysetQuery:
         return prepared
 
     async def page(
-        self, reader: AsyncConnection, page: PageRequest, **filters: Any
+        self,
+        reader: AsyncConnection,
+        page: PageRequest,
+        *,
+        bind: Mapping[str, Any] | None = None,
+        **filters: Any,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Rows after the cursor (at most `page.limit`), and the cursor of the next page."""
+        """Rows after the cursor (at most `page.limit`), and the cursor of the next page.
+
+        `bind` gives the values of parameters the statement itself names (a caller's id that a
+        column or a join depends on), as opposed to optional filters."""
         given = {name: value for name, value in filters.items() if value is not None}
         unknown = set(given) - set(self._filters)
         if unknown:
             raise TypeError(f"unknown filters {sorted(unknown)}")
         after = page.after()
-        params: dict[str, Any] = {f"f_{name}": value for name, value in given.items()}
+        params: dict[str, Any] = dict(bind or {})
+        params.update({f"f_{name}": value for name, value in given.items()})
         params["row_limit"] = page.limit + 1
         if page.updated_since is not None:
             params["updated_since"] = page.updated_since

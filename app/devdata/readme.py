@@ -1,11 +1,12 @@
-"""README sections generated from code (role matrix, demo users): `backoffice readme` writes
-them, and a test fails when the committed README differs."""
+"""README sections generated from code (role matrix, demo users and partners): `backoffice
+readme` writes them, and a test fails when the committed README differs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from app.devdata.identity import demo_users_markdown
+from app.devdata.partners import demo_partners_markdown
 from app.domain.identity.roles import PERMISSIONS, ROLES, Office
 
 README_PATH = Path(__file__).resolve().parents[2] / "README.md"
@@ -35,7 +36,11 @@ def role_matrix_markdown() -> str:
     return "\n".join([header, rule, *rows, *legend])
 
 
-SECTIONS = {"roles": role_matrix_markdown, "demo-users": demo_users_markdown}
+SECTIONS = {
+    "roles": role_matrix_markdown,
+    "demo-users": demo_users_markdown,
+    "demo-partners": demo_partners_markdown,
+}
 
 
 def render_readme(text: str) -> str:

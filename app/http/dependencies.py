@@ -102,23 +102,35 @@ class PermissionRequirement:
     handed to a front-office role.
     """
 
-    def __init__(self, *permissions: str) -> None:
+    def __init__(self, *permissions: str, clients_only: str | None = None) -> None:
         self.permissions = permissions
+        # Set for routes only integration clients can use (their own ids for things); says
+        # why, for the person who calls it anyway.
+        self.clients_only = clients_only
 
     async def __call__(self, request: Request) -> Principal:
         principal = await get_principal(request)
         if self.permissions and not any(principal.has(p) for p in self.permissions):
             needed = " or ".join(repr(p) for p in self.permissions)
             raise PermissionDenied(f"this needs the permission {needed}")
+        if self.clients_only and not principal.is_client:
+            raise PermissionDenied(f"only integration clients may call this: {self.clients_only}")
         return principal
 
     def __repr__(self) -> str:
-        return f"PermissionRequirement{self.permissions!r}"
+        suffix = ", clients only" if self.clients_only else ""
+        return f"PermissionRequirement{self.permissions!r}{suffix}"
 
 
 def require(permission: str, *alternatives: str) -> Any:
     """Admits callers holding `permission` or any of the `alternatives`."""
     return Depends(PermissionRequirement(permission, *alternatives))
+
+
+def require_client(permission: str, *alternatives: str, why: str) -> Any:
+    """Admits integration clients holding `permission` or any of the `alternatives`; people
+    get 403 saying `why` the route is not for them."""
+    return Depends(PermissionRequirement(permission, *alternatives, clients_only=why))
 
 
 def authenticated() -> Any:

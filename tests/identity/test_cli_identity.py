@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from app.devdata.identity import DEMO_CLIENTS, DEMO_PEOPLE
+from app.devdata.partners import DEMO_PARTNERS
 from tests.databases import scratch_database
 from tests.platform.test_cli import BACKOFFICE, COMMAND_TIMEOUT, child_env
 
@@ -90,6 +91,7 @@ def test_demo_data_is_idempotent(url: URL) -> None:
     counts_sql = (
         "SELECT (SELECT count(*) FROM auth_user) AS users, "
         "(SELECT count(*) FROM auth_client) AS clients, "
+        "(SELECT count(*) FROM partners_partner) AS partners, "
         "(SELECT count(*) FROM audit_event) AS events"
     )
     after_first = dict(_query(url, counts_sql)[0])
@@ -99,6 +101,8 @@ def test_demo_data_is_idempotent(url: URL) -> None:
     assert dict(_query(url, counts_sql)[0]) == after_first
     assert after_first["users"] == len(DEMO_PEOPLE)
     assert after_first["clients"] == len(DEMO_CLIENTS)
+    assert after_first["partners"] == len(DEMO_PARTNERS)
+    assert first.stdout.count("partner ") == len(DEMO_PARTNERS)
 
 
 def test_demo_data_is_refused_in_production(url: URL) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import DateTime, MetaData, String, Uuid, insert, select
+from sqlalchemy import DateTime, MetaData, String, Uuid, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -184,6 +184,28 @@ async def test_updated_since_filters_on_the_stamp(
     assert seen == [key for key in entries if key[0] >= since]
     assert len(seen) == 80
     assert [len(p) for p in pages] == [50, 30]
+
+
+LABELLED = KeysetQuery(
+    select(*Entry.__table__.c, (Entry.label == bindparam("mine")).label("is_mine")),
+    stamp=Entry.stamp,
+    ident=Entry.id,
+)
+
+
+async def test_parameters_of_the_statement_itself_are_bound_on_every_page(
+    connection: AsyncConnection, entries: list[tuple[datetime, uuid.UUID]]
+) -> None:
+    cursor: str | None = None
+    mine = []
+    while True:
+        rows, cursor = await LABELLED.page(
+            connection, PageRequest(limit=50, cursor=cursor), bind={"mine": "entry 7"}
+        )
+        mine += [r["id"] for r in rows if r["is_mine"]]
+        if cursor is None:
+            break
+    assert len(mine) == 1
 
 
 async def test_pages_are_stable_under_concurrent_inserts(

@@ -19,7 +19,7 @@ from fastapi import FastAPI, params
 from fastapi.routing import RouteContext
 
 from app.cli import contract_settings
-from app.domain.identity.roles import PERMISSIONS, ROLES
+from app.domain.identity.roles import PERMISSIONS, ROLES, HolderKind
 from app.http.route_policy import PUBLIC_OPERATIONS, api_routes, permission_requirements
 from app.main import create_app
 from tests.factories.identity import auth_headers
@@ -36,9 +36,12 @@ class Endpoint:
     # Each requirement admits a caller holding any one of its permissions; a route needs every
     # requirement met. None at all: any signed-in caller.
     requirements: tuple[frozenset[str], ...]
+    clients_only: bool  # people are refused, whatever they hold
     body: str | None  # "json", "form" or None
 
-    def admits(self, granted: frozenset[str]) -> bool:
+    def admits(self, granted: frozenset[str], holder: HolderKind) -> bool:
+        if self.clients_only and holder is not HolderKind.client:
+            return False
         return all(required & granted for required in self.requirements)
 
     def __str__(self) -> str:
@@ -63,9 +66,8 @@ def _body_kind(route: RouteContext) -> str | None:
 def _endpoints(app: FastAPI) -> list[Endpoint]:
     endpoints = []
     for route in api_routes(app):
-        requirements = tuple(
-            frozenset(r.permissions) for r in permission_requirements(route) if r.permissions
-        )
+        declared = permission_requirements(route)
+        requirements = tuple(frozenset(r.permissions) for r in declared if r.permissions)
         for method in sorted(route.methods or ()):
             endpoints.append(
                 Endpoint(
@@ -74,6 +76,7 @@ def _endpoints(app: FastAPI) -> list[Endpoint]:
                     operation_id=str(route.operation_id),
                     public=route.operation_id in PUBLIC_OPERATIONS,
                     requirements=requirements,
+                    clients_only=any(r.clients_only for r in declared),
                     body=_body_kind(route),
                 )
             )
@@ -164,7 +167,7 @@ async def test_anonymous_callers_get_401_from_every_protected_route(
 async def test_each_role_gets_exactly_what_its_permissions_allow(
     app: FastAPI, client: httpx.AsyncClient, role: str
 ) -> None:
-    granted = ROLES[role].permissions
+    granted, holder = ROLES[role].permissions, ROLES[role].holder
     endpoints = _endpoints(app)
     assert endpoints
     for endpoint in endpoints:
@@ -172,7 +175,7 @@ async def test_each_role_gets_exactly_what_its_permissions_allow(
         headers = await auth_headers(app, role)
         response = await client.request(**endpoint.request_kwargs(), headers=headers)
         _assert_no_server_error(endpoint, response, role)
-        if endpoint.public or endpoint.admits(granted):
+        if endpoint.public or endpoint.admits(granted, holder):
             assert response.status_code not in (401, 403), (
                 f"{endpoint} as {role}: {response.status_code} {response.text}"
             )
@@ -186,9 +189,10 @@ async def test_each_role_gets_exactly_what_its_permissions_allow(
 
 # (c) What each operation must require, written down independently of the routes themselves,
 # so a route guarded by the wrong permission fails here. SIGNED_IN: any authenticated caller;
-# "a|b": a caller holding a or b.
+# "a|b": a caller holding a or b; a trailing CLIENTS_ONLY: integration clients only.
 SIGNED_IN = "signed-in"
 PUBLIC = "public"
+CLIENTS_ONLY = " (clients only)"
 EXPECTED_GUARDS: dict[str, str] = {
     "health_get_liveness": PUBLIC,
     "health_get_readiness": PUBLIC,
@@ -225,14 +229,22 @@ EXPECTED_GUARDS: dict[str, str] = {
         "catalog:read|inventory:read|orders:read|partners:read|sales:customers:read"
         "|sales:orders:read"
     ),
+    "partners_list_partners": "sales:customers:read|partners:read",
+    "partners_create_partner": "sales:customers:write|partners:write",
+    "partners_get_partner": "sales:customers:read|partners:read",
+    "partners_update_partner": "sales:customers:write|partners:write",
+    "partners_get_partner_by_external_id": "sales:customers:read|partners:read" + CLIENTS_ONLY,
+    "partners_upsert_partner_by_external_id": "sales:customers:write|partners:write" + CLIENTS_ONLY,
 }
 
 
 def _guard_of(route: RouteContext) -> str:
     if route.operation_id in PUBLIC_OPERATIONS:
         return PUBLIC
-    named = {"|".join(r.permissions) for r in permission_requirements(route) if r.permissions}
-    return ",".join(sorted(named)) or SIGNED_IN
+    declared = permission_requirements(route)
+    named = {"|".join(r.permissions) for r in declared if r.permissions}
+    guard = ",".join(sorted(named)) or SIGNED_IN
+    return guard + CLIENTS_ONLY if any(r.clients_only for r in declared) else guard
 
 
 def test_every_operation_is_guarded_as_written_down() -> None:

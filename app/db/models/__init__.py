@@ -12,6 +12,7 @@ from app.db.models.identity import (
     UserRole,
 )
 from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
+from app.db.models.partners import Partner, PartnerExternalId
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +23,8 @@ __all__ = [
     "Movement",
     "MovementLine",
     "OutboxEvent",
+    "Partner",
+    "PartnerExternalId",
     "Principal",
     "RefreshToken",
     "Stock",

@@ -1,0 +1,1 @@
+"""Business partners: the one shared record of customers and suppliers."""
