@@ -23,7 +23,7 @@ from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddlewar
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.logging_setup import configure_logging
-from app.routers import admin, audit, auth, events, health, inventory, partners
+from app.routers import admin, audit, auth, events, health, inventory, orders, partners
 from app.security.keys import load_signing_key, pseudonym_key
 from app.security.tokens import SigningKey, TokenService
 from app.supervision import stop_when_orphaned
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     install_idempotency(app)
-    routers = (health, auth, admin, audit, inventory, partners, events)
+    routers = (health, auth, admin, audit, inventory, partners, orders, events)
     for router in (module.router for module in routers):
         app.include_router(router)
     install_docs(app)

@@ -188,6 +188,7 @@ MovementCreate = Annotated[
 
 
 class MovementLineRead(BaseModel):
+    item_id: uuid.UUID
     warehouse_id: uuid.UUID
     on_hand_delta: StoredQuantity
     reserved_delta: StoredQuantity
@@ -196,9 +197,12 @@ class MovementLineRead(BaseModel):
 class MovementRead(BaseModel):
     id: uuid.UUID
     kind: MovementKind
-    item_id: uuid.UUID
-    sku: str
-    quantity: StoredQuantity = Field(description="Positive; signed for adjustments and counts")
+    item_id: uuid.UUID | None = Field(description="null for an order's movements (see lines)")
+    sku: str | None
+    order_id: uuid.UUID | None
+    quantity: StoredQuantity | None = Field(
+        description="Positive; signed for adjustments and counts; null for an order's"
+    )
     counted: StoredQuantity | None
     expected: StoredQuantity | None
     reason: str | None

@@ -147,8 +147,9 @@ def upgrade() -> None:
         "inventory_movement",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("item_id", sa.Uuid(), nullable=False),
-        sa.Column("quantity", sa.Numeric(precision=18, scale=3), nullable=False),
+        sa.Column("item_id", sa.Uuid(), nullable=True),
+        sa.Column("order_id", sa.Uuid(), nullable=True),
+        sa.Column("quantity", sa.Numeric(precision=18, scale=3), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("reference", sa.String(length=100), nullable=True),
         sa.Column("counted", sa.Numeric(precision=18, scale=3), nullable=True),
@@ -161,7 +162,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "kind IN ('receipt', 'issue', 'transfer', 'adjustment', 'count')",
+            "item_id IS NOT NULL OR order_id IS NOT NULL",
+            name=op.f("ck_inventory_movement_has_subject"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('receipt', 'issue', 'transfer', 'adjustment', 'count', "
+            "'reservation', 'shipment', 'release')",
             name=op.f("ck_inventory_movement_known_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -182,6 +188,9 @@ def upgrade() -> None:
         "inventory_movement",
         ["item_id", "created_at"],
         unique=False,
+    )
+    op.create_index(
+        op.f("ix_inventory_movement_order_id"), "inventory_movement", ["order_id"], unique=False
     )
     op.create_table(
         "inventory_stock",
@@ -302,6 +311,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_inventory_stock_warehouse_id"), table_name="inventory_stock")
     op.drop_index(op.f("ix_inventory_stock_updated_at"), table_name="inventory_stock")
     op.drop_table("inventory_stock")
+    op.drop_index(op.f("ix_inventory_movement_order_id"), table_name="inventory_movement")
     op.drop_index(op.f("ix_inventory_movement_item_id"), table_name="inventory_movement")
     op.drop_index(op.f("ix_inventory_movement_created_at"), table_name="inventory_movement")
     op.drop_table("inventory_movement")

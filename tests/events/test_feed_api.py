@@ -77,3 +77,23 @@ async def test_callers_without_a_readable_type_are_refused_and_bad_cursors_named
         response = await client.get(EVENTS, params={"after": bad}, headers=shop)
         assert response.status_code == 422, bad
         assert response.json()["errors"][0]["parameter"] == "after"
+
+
+async def test_a_client_sees_changes_of_its_own_customers_only(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    shop, other = await auth_headers(app, "webshop"), await auth_headers(app, "webshop")
+    body = {"name": "Erika Mustermann", "email": "erika@example.com"}
+    created = await client.put("/api/v1/partners/by-external-id/K-1", json=body, headers=shop)
+    assert created.status_code == 201, created.text
+    partner_id = created.json()["id"]
+
+    def partner_events(page: httpx.Response) -> list[dict]:
+        return [e for e in page.json()["items"] if e["subject_id"] == partner_id]
+
+    params = {"types": "partner.changed", "limit": 1000}
+    mine = partner_events(await client.get(EVENTS, params=params, headers=shop))
+    assert [e["data"]["name"] for e in mine] == ["Erika Mustermann"]
+    assert partner_events(await client.get(EVENTS, params=params, headers=other)) == []
+    sales = await auth_headers(app, "sales")
+    assert len(partner_events(await client.get(EVENTS, params=params, headers=sales))) == 1

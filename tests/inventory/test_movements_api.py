@@ -66,8 +66,14 @@ async def test_a_receipt_and_an_issue_move_the_balance_and_are_audited(
     assert body["quantity"] == "12.500"
     assert body["sku"] == item.sku
     assert body["lines"] == [
-        {"warehouse_id": str(north.id), "on_hand_delta": "12.500", "reserved_delta": "0.000"}
+        {
+            "item_id": str(item.id),
+            "warehouse_id": str(north.id),
+            "on_hand_delta": "12.500",
+            "reserved_delta": "0.000",
+        }
     ]
+    assert body["order_id"] is None
     assert received.headers["location"] == f"{MOVEMENTS}/{body['id']}"
     issued = await client.post(
         MOVEMENTS, json=movement("issue", item, north, quantity="2.5"), headers=clerk

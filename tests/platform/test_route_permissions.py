@@ -225,16 +225,22 @@ EXPECTED_GUARDS: dict[str, str] = {
     "inventory_get_movement": "inventory:read",
     "inventory_list_stock": "catalog:read|inventory:read",
     "inventory_list_low_stock": "inventory:read",
+    "orders_create_order": "sales:orders:write",
+    "orders_list_orders": "orders:read|sales:orders:read",
+    "orders_get_order": "orders:read|sales:orders:read",
+    "orders_cancel_order": "sales:orders:write",
+    "orders_ship_order": "inventory:write",
+    "orders_set_channel": "users:admin",
     "events_list_events": (
         "catalog:read|inventory:read|orders:read|partners:read|sales:customers:read"
         "|sales:orders:read"
     ),
-    "partners_list_partners": "sales:customers:read|partners:read",
-    "partners_create_partner": "sales:customers:write|partners:write",
-    "partners_get_partner": "sales:customers:read|partners:read",
-    "partners_update_partner": "sales:customers:write|partners:write",
-    "partners_get_partner_by_external_id": "sales:customers:read|partners:read" + CLIENTS_ONLY,
-    "partners_upsert_partner_by_external_id": "sales:customers:write|partners:write" + CLIENTS_ONLY,
+    "partners_list_partners": "partners:read|sales:customers:read",
+    "partners_create_partner": "partners:write|sales:customers:write",
+    "partners_get_partner": "partners:read|sales:customers:read",
+    "partners_update_partner": "partners:write|sales:customers:write",
+    "partners_get_partner_by_external_id": "partners:read|sales:customers:read" + CLIENTS_ONLY,
+    "partners_upsert_partner_by_external_id": "partners:write|sales:customers:write" + CLIENTS_ONLY,
 }
 
 
@@ -242,7 +248,7 @@ def _guard_of(route: RouteContext) -> str:
     if route.operation_id in PUBLIC_OPERATIONS:
         return PUBLIC
     declared = permission_requirements(route)
-    named = {"|".join(r.permissions) for r in declared if r.permissions}
+    named = {"|".join(sorted(r.permissions)) for r in declared if r.permissions}
     guard = ",".join(sorted(named)) or SIGNED_IN
     return guard + CLIENTS_ONLY if any(r.clients_only for r in declared) else guard
 

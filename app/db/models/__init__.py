@@ -12,6 +12,7 @@ from app.db.models.identity import (
     UserRole,
 )
 from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
+from app.db.models.orders import Order, OrderLine, SalesChannel
 from app.db.models.partners import Partner, PartnerExternalId
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "LoginThrottle",
     "Movement",
     "MovementLine",
+    "Order",
+    "OrderLine",
     "OutboxEvent",
     "Partner",
     "PartnerExternalId",
     "Principal",
     "RefreshToken",
+    "SalesChannel",
     "Stock",
     "User",
     "UserRole",

@@ -109,22 +109,29 @@ class Stock(Base):
 
 
 class Movement(Base):
-    """One booking: a receipt, issue, transfer, adjustment or count (later: reservations and
-    shipments of orders). Its lines say what it did to which balance. Never changed."""
+    """One booking: a receipt, issue, transfer, adjustment or count of one item, or what an
+    order did to stock (reserving, shipping, releasing its lines). Its lines say what it did to
+    which balance. Never changed."""
 
     __tablename__ = "inventory_movement"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('receipt', 'issue', 'transfer', 'adjustment', 'count')", name="known_kind"
+            "kind IN ('receipt', 'issue', 'transfer', 'adjustment', 'count', "
+            "'reservation', 'shipment', 'release')",
+            name="known_kind",
         ),
+        CheckConstraint("item_id IS NOT NULL OR order_id IS NOT NULL", name="has_subject"),
         Index(None, "created_at", "id"),
         Index(None, "item_id", "created_at"),
+        Index(None, "order_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inventory_item.id"))
-    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    # The item of a single-item booking; NULL for an order's, whose lines name the items.
+    item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inventory_item.id"))
+    order_id: Mapped[uuid.UUID | None]
+    quantity: Mapped[Decimal | None] = mapped_column(Quantity)
     reason: Mapped[str | None] = mapped_column(String(500))
     reference: Mapped[str | None] = mapped_column(String(100))
     counted: Mapped[Decimal | None] = mapped_column(Quantity)

@@ -12,7 +12,18 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, literal_column, select, update
+from sqlalchemy import (
+    Numeric,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
@@ -260,6 +271,8 @@ _LINES = (
             func.jsonb_agg(
                 aggregate_order_by(
                     func.jsonb_build_object(
+                        "item_id",
+                        MovementLine.item_id,
                         "warehouse_id",
                         MovementLine.warehouse_id,
                         "on_hand_delta",
@@ -277,7 +290,7 @@ _LINES = (
     .scalar_subquery()
     .label("lines")
 )
-_MOVEMENT_ROW = select(*Movement.__table__.c, Item.sku, _LINES).join(
+_MOVEMENT_ROW = select(*Movement.__table__.c, Item.sku, _LINES).outerjoin(
     Item, Item.id == Movement.item_id
 )
 _MOVEMENTS = KeysetQuery(
@@ -312,3 +325,66 @@ async def movement_rows(
     return await _MOVEMENTS.page(
         reader, page, item_id=item_id, warehouse_id=warehouse_id, kind=kind
     )
+
+
+# What orders do to balances -------------------------------------------------------------------
+
+_ITEMS_BY_SKU = select(
+    Item.id, Item.sku, Item.name, Item.is_active, Item.vat_category, Item.unit_code
+).where(Item.sku == func.any(bindparam("skus", type_=ARRAY(String))))
+
+_LOCK_BALANCES = text(
+    "SELECT item_id, on_hand, reserved FROM inventory_stock "
+    "WHERE warehouse_id = :warehouse_id AND item_id = ANY(:item_ids) "
+    "ORDER BY item_id FOR UPDATE"
+).bindparams(bindparam("item_ids", type_=ARRAY(Uuid)), bindparam("warehouse_id", type_=Uuid))
+
+_APPLY_DELTAS = text(
+    "UPDATE inventory_stock AS s "
+    "SET on_hand = s.on_hand + d.on_hand_delta, reserved = s.reserved + d.reserved_delta, "
+    "updated_at = now() "
+    "FROM unnest(:item_ids, :on_hand_deltas, :reserved_deltas) "
+    "AS d(item_id, on_hand_delta, reserved_delta) "
+    "WHERE s.warehouse_id = :warehouse_id AND s.item_id = d.item_id "
+    "RETURNING s.item_id, s.on_hand, s.reserved"
+).bindparams(
+    bindparam("item_ids", type_=ARRAY(Uuid)),
+    bindparam("on_hand_deltas", type_=ARRAY(Numeric(18, 3))),
+    bindparam("reserved_deltas", type_=ARRAY(Numeric(18, 3))),
+    bindparam("warehouse_id", type_=Uuid),
+)
+
+
+async def items_by_sku(session: AsyncSession, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
+    rows = await session.execute(_ITEMS_BY_SKU, {"skus": list(skus)})
+    return {row.sku: dict(row._mapping) for row in rows}
+
+
+async def lock_balances(
+    session: AsyncSession, warehouse_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+    """(on_hand, reserved) of each item that has a balance there, locked in item-id order, so
+    that two orders sharing items wait for each other instead of deadlocking."""
+    rows = await session.execute(
+        _LOCK_BALANCES, {"warehouse_id": warehouse_id, "item_ids": sorted(item_ids)}
+    )
+    return {row.item_id: (row.on_hand, row.reserved) for row in rows}
+
+
+async def apply_deltas(
+    session: AsyncSession,
+    warehouse_id: uuid.UUID,
+    deltas: Sequence[tuple[uuid.UUID, Decimal, Decimal]],
+) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+    """Adds (item, on-hand delta, reserved delta) to balances already locked by
+    `lock_balances`, in one statement; returns the new (on_hand, reserved) per item."""
+    rows = await session.execute(
+        _APPLY_DELTAS,
+        {
+            "warehouse_id": warehouse_id,
+            "item_ids": [d[0] for d in deltas],
+            "on_hand_deltas": [d[1] for d in deltas],
+            "reserved_deltas": [d[2] for d in deltas],
+        },
+    )
+    return {row.item_id: (row.on_hand, row.reserved) for row in rows}

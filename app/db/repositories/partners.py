@@ -131,3 +131,11 @@ async def claim_external_id(
     ).returning(PartnerExternalId.partner_id)
     partner_id: uuid.UUID = (await session.execute(stmt)).scalar_one()
     return partner_id
+
+
+async def external_id_holders(session: AsyncSession, partner_id: uuid.UUID) -> list[uuid.UUID]:
+    """The clients that know the partner by an id of their own."""
+    rows = await session.scalars(
+        select(PartnerExternalId.client_id).where(PartnerExternalId.partner_id == partner_id)
+    )
+    return list(rows)

@@ -140,8 +140,8 @@ ROLES: dict[str, Role] = {
             "warehouse_clerk",
             _B,
             _USER,
-            "Books stock in and out",
-            ["inventory:read", "inventory:write", "catalog:read"],
+            "Books stock in and out, ships orders",
+            ["inventory:read", "inventory:write", "catalog:read", "orders:read"],
         ),
         _role(
             "receptionist",

@@ -264,3 +264,14 @@ async def list_warehouses(
     reader: AsyncConnection, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
     return await repo.warehouse_rows(reader, page)
+
+
+async def require_active_warehouse(
+    session: AsyncSession, warehouse_id: uuid.UUID, pointer: str
+) -> None:
+    """For other areas: InvalidInput naming `pointer` unless the warehouse exists and is active."""
+    warehouse = await repo.load_warehouse(session, warehouse_id)
+    if warehouse is None:
+        raise rules.invalid(pointer, "no such warehouse")
+    if not warehouse.is_active:
+        raise rules.invalid(pointer, "the warehouse is deactivated")

@@ -19,6 +19,7 @@ from app.domain.audit.service import record_change
 from app.domain.errors import Conflict, InsufficientStock, NotFound, Shortage
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
+from app.domain.inventory.catalog import require_active_warehouse
 from app.domain.inventory.rules import Leg, MovementKind, check_quantity, invalid, legs_of
 
 
@@ -56,14 +57,6 @@ async def _item(session: AsyncSession, item_id: uuid.UUID) -> Item:
     if item is None:
         raise invalid("/item_id", "no such item")
     return item
-
-
-async def _check_warehouse(session: AsyncSession, warehouse_id: uuid.UUID, pointer: str) -> None:
-    warehouse = await repo.load_warehouse(session, warehouse_id)
-    if warehouse is None:
-        raise invalid(pointer, "no such warehouse")
-    if not warehouse.is_active:
-        raise invalid(pointer, "the warehouse is deactivated")
 
 
 def _checked_quantity(request: MovementRequest) -> Decimal:
@@ -126,7 +119,7 @@ async def book_movement(
     database's constraints). Audited, and published as stock events. Returns the movement as
     stored, with its SKU and lines, and the new balances."""
     item = await _item(session, request.item_id)
-    await _check_warehouse(session, request.warehouse_id, "/warehouse_id")
+    await require_active_warehouse(session, request.warehouse_id, "/warehouse_id")
     counted = expected = None
     if request.kind is MovementKind.stock_count:
         legs, counted, expected = await _count_legs(session, request)
@@ -134,7 +127,7 @@ async def book_movement(
     else:
         quantity = _checked_quantity(request)
         if request.kind is MovementKind.transfer and request.to_warehouse_id is not None:
-            await _check_warehouse(session, request.to_warehouse_id, "/to_warehouse_id")
+            await require_active_warehouse(session, request.to_warehouse_id, "/to_warehouse_id")
         legs = legs_of(request.kind, quantity, request.warehouse_id, request.to_warehouse_id)
     balances = await _apply(session, item, legs)
     movement = {

@@ -32,6 +32,9 @@ class MovementKind(StrEnum):
     transfer = "transfer"
     adjustment = "adjustment"
     stock_count = "count"
+    reservation = "reservation"
+    shipment = "shipment"
+    release = "release"
 
 
 def invalid(pointer: str, detail: str) -> InvalidInput:

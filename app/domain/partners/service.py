@@ -34,6 +34,8 @@ from app.domain.errors import (
     PreconditionFailed,
     RuleViolation,
 )
+from app.domain.events.service import Event, publish
+from app.domain.events.types import EventType
 from app.domain.identity.principal import Principal
 from app.domain.partners import rules
 from app.domain.partners.rules import PartnerData, PostalAddress
@@ -213,8 +215,9 @@ async def _store(
     and records the change in the audit log, all in the caller's transaction. False when an
     update changed nothing (then nothing is written).
 
-    Every create and change of a partner goes through here: the `partner.changed` event for
-    the outbox belongs next to the audit event below.
+    Every create and change of a partner goes through here, and so publishes its
+    `partner.changed` event: integration clients see it when `visible_to` would show them the
+    partner (they created it or hold an external id for it).
     """
     if expected is None:
         _write(partner, wanted)
@@ -243,7 +246,16 @@ async def _store(
         )
         if not changed:
             return False
+    await _publish_change(session, partner)
     return True
+
+
+async def _publish_change(session: AsyncSession, partner: Partner) -> None:
+    owners = await repo.external_id_holders(session, partner.id)
+    if partner.created_by is not None and partner.created_by not in owners:
+        owners.append(partner.created_by)
+    data = _snapshot(partner) | {"is_active": partner.is_active, "version": partner.version}
+    await publish(session, [Event(EventType.partner_changed, partner.id, data, owners)])
 
 
 # --- reads ------------------------------------------------------------------------------------
