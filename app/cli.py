@@ -26,6 +26,7 @@ from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.db.session import unit_of_work
 from app.devdata.identity import DemoResult, load_demo_data
+from app.devdata.inventory import load_demo_inventory
 from app.devdata.partners import load_demo_partners
 from app.devdata.readme import README_PATH, render_readme
 from app.domain.actor import CLI_ACTOR
@@ -235,19 +236,21 @@ def create_user_command(
 @cli.command("demo-data")
 def demo_data(data_dir: DataDirOption = None) -> None:
     """Load the demo data set (one user per role, demo clients, a few customers and a
-    supplier). Running it again changes nothing. Refused in production."""
+    supplier, a small catalogue stocked in two warehouses). Running it again changes nothing.
+    Refused in production."""
     settings = load_settings(data_dir)
     if settings.environment is Environment.production:
         typer.echo("backoffice: demo data has known passwords; refused in production", err=True)
         raise typer.Exit(code=2)
 
-    async def load(session: AsyncSession) -> tuple[DemoResult, list[str]]:
-        return await load_demo_data(session), await load_demo_partners(session)
+    async def load(session: AsyncSession) -> tuple[DemoResult, list[str], list[str]]:
+        people = await load_demo_data(session)
+        return people, await load_demo_partners(session), await load_demo_inventory(session)
 
     with database(settings) as ready:
         _migrate(ready.async_database_url)
-        result, partners = _in_transaction(ready, load)
-    if not (result.created_users or result.created_clients or partners):
+        result, partners, stock = _in_transaction(ready, load)
+    if not (result.created_users or result.created_clients or partners or stock):
         typer.echo("The demo data is already there; nothing changed.")
     for email in result.created_users:
         typer.echo(f"user    {email}")
@@ -255,6 +258,8 @@ def demo_data(data_dir: DataDirOption = None) -> None:
         typer.echo(f"client  {client_name}: client_id={client_id} client_secret={secret}")
     for name in partners:
         typer.echo(f"partner {name}")
+    if stock:
+        typer.echo(f"stock   {', '.join(stock)}")
 
 
 @cli.command()

@@ -92,6 +92,8 @@ def test_demo_data_is_idempotent(url: URL) -> None:
         "SELECT (SELECT count(*) FROM auth_user) AS users, "
         "(SELECT count(*) FROM auth_client) AS clients, "
         "(SELECT count(*) FROM partners_partner) AS partners, "
+        "(SELECT count(*) FROM inventory_item) AS items, "
+        "(SELECT count(*) FROM inventory_movement) AS movements, "
         "(SELECT count(*) FROM audit_event) AS events"
     )
     after_first = dict(_query(url, counts_sql)[0])
@@ -103,6 +105,11 @@ def test_demo_data_is_idempotent(url: URL) -> None:
     assert after_first["clients"] == len(DEMO_CLIENTS)
     assert after_first["partners"] == len(DEMO_PARTNERS)
     assert first.stdout.count("partner ") == len(DEMO_PARTNERS)
+    assert after_first["items"] > 0
+    assert after_first["movements"] >= after_first["items"] - 1  # opening stock, one may be 0
+    # The demo webshop ships from the main warehouse without naming it.
+    channel = _query(url, "SELECT count(*) AS n FROM orders_channel")
+    assert channel[0]["n"] == 1
 
 
 def test_demo_data_is_refused_in_production(url: URL) -> None:

@@ -110,6 +110,11 @@ async def client_name_taken(session: AsyncSession, name: str) -> bool:
     return bool(await session.scalar(select(func.count()).where(Client.name == name)))
 
 
+async def client_id_by_name(session: AsyncSession, name: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = await session.scalar(select(Client.id).where(Client.name == name))
+    return found
+
+
 async def find_refresh_token_for_update(
     session: AsyncSession, token_hash: str
 ) -> RefreshToken | None:
