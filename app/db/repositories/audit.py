@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.audit import AuditEvent
@@ -35,6 +35,10 @@ _EVENTS = KeysetQuery(
         "occurred_before": lambda value: AuditEvent.occurred_at < value,
     },
 )
+
+
+async def append_event(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(AuditEvent).values(**values))
 
 
 async def list_events(

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import PageRequest
-from app.db.models.audit import AuditEvent
 from app.db.repositories import audit as repo
 from app.db.repositories.audit import AuditFilter
 from app.domain.actor import Actor
@@ -35,20 +34,22 @@ async def record_change(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
 ) -> None:
-    """Append one event in the caller's transaction: it exists exactly when the change does."""
-    session.add(
-        AuditEvent(
-            id=uuid.uuid4(),
-            actor=actor.subject,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id),
-            before=_without_secrets(before),
-            after=_without_secrets(after),
-            request_id=actor.request_id,
-        )
+    """Append one event in the caller's transaction: it exists exactly when the change does.
+
+    One INSERT, no unit-of-work flush: every change in every area pays for this."""
+    await repo.append_event(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "actor": actor.subject,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": str(resource_id),
+            "before": _without_secrets(before),
+            "after": _without_secrets(after),
+            "request_id": actor.request_id,
+        },
     )
-    await session.flush()
 
 
 async def list_events(

@@ -270,8 +270,8 @@ async def require_active_warehouse(
     session: AsyncSession, warehouse_id: uuid.UUID, pointer: str
 ) -> None:
     """For other areas: InvalidInput naming `pointer` unless the warehouse exists and is active."""
-    warehouse = await repo.load_warehouse(session, warehouse_id)
+    warehouse = await repo.warehouse_row(await session.connection(), warehouse_id)
     if warehouse is None:
         raise rules.invalid(pointer, "no such warehouse")
-    if not warehouse.is_active:
+    if not warehouse["is_active"]:
         raise rules.invalid(pointer, "the warehouse is deactivated")
