@@ -214,17 +214,6 @@ async def place_order(
         for number, line in enumerate(new.lines, start=1)
     ]
     await repo.insert_lines(session, lines)
-    wanted: dict[uuid.UUID, Decimal] = {}
-    for line in lines:
-        wanted[line["item_id"]] = wanted.get(line["item_id"], Decimal(0)) + line["quantity"]
-    await reservations.reserve_for_order(
-        session,
-        actor,
-        order_id=order_id,
-        warehouse_id=warehouse_id,
-        quantities=wanted,
-        skus={item.id: item.sku for item in items.values()},
-    )
     order = values | stored | {"lines": [_line_view(line) for line in lines]}
     await record_change(
         session,
@@ -236,6 +225,18 @@ async def place_order(
         after=_audit_view(order),
     )
     await publish(session, [_order_event(order)])
+    # Last, so the hot stock rows stay locked for as short a time as the transaction allows.
+    wanted: dict[uuid.UUID, Decimal] = {}
+    for line in lines:
+        wanted[line["item_id"]] = wanted.get(line["item_id"], Decimal(0)) + line["quantity"]
+    await reservations.reserve_for_order(
+        session,
+        actor,
+        order_id=order_id,
+        warehouse_id=warehouse_id,
+        quantities=wanted,
+        skus={item.id: item.sku for item in items.values()},
+    )
     return Placed(order, created=True)
 
 
