@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.db.keyset import InvalidCursor
 from app.domain import errors as domain
 from app.http.request_context import current_request_id
-from app.schemas.problem import Problem, ValidationProblem
+from app.schemas.problem import Problem, TokenErrorCode, ValidationProblem
 
 log = logging.getLogger(__name__)
 
@@ -266,21 +266,27 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected_error_response)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the problems a route can return (see app/openapi.py)."""
+def problem_responses(
+    *statuses: int, model: type[Problem] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can return (see app/openapi.py);
+    `model` names a more specific problem schema than the default for those statuses."""
     return {
         status: {
-            "model": ValidationProblem if status == 422 else Problem,
+            "model": model or (ValidationProblem if status == 422 else Problem),
             "description": HTTPStatus(status).phrase,
         }
         for status in statuses
     }
 
 
-def oauth_error(request: Request, status: int, error: str, description: str) -> JSONResponse:
+def oauth_error(
+    request: Request, status: int, error: TokenErrorCode, description: str
+) -> JSONResponse:
     """A token-endpoint error: a problem document that also carries RFC 6749's `error` fields.
 
-    Returned (not raised) by the token route, so counted failures are committed.
+    Returned (not raised) by the token route, so counted failures are committed. Documented
+    as `TokenProblem`, whose `error` enum lists every code passed here.
     """
     headers = {"Cache-Control": "no-store"}
     if status == 401:

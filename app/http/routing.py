@@ -10,13 +10,16 @@ connection outside any transaction: no BEGIN/COMMIT, no pre-ping round trip.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from app.db.session import unit_of_work
 from app.http.idempotency import record_response
+from app.http.problems import oauth_error
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
@@ -42,3 +45,23 @@ class DatabaseRoute(APIRoute):
             return response
 
         return handle_read if self.reads_only else handle_in_transaction
+
+
+class OAuthTokenRoute(DatabaseRoute):
+    """The token endpoint's route: RFC 6749 5.2 gives every 400 there an `error` code, so a
+    body FastAPI cannot parse (a multipart body without its boundary, say) is answered as
+    `invalid_request`, like any other malformed token request, not as a bare problem."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code != HTTPStatus.BAD_REQUEST:
+                    raise
+                detail = f"the body cannot be parsed: {exc.detail}"
+                return oauth_error(request, HTTPStatus.BAD_REQUEST, "invalid_request", detail)
+
+        return handle

@@ -26,7 +26,7 @@ from app.http.dependencies import (
     get_token_service,
 )
 from app.http.problems import oauth_error, problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import DatabaseRoute, OAuthTokenRoute
 from app.schemas.identity import (
     LogoutRequest,
     Me,
@@ -35,6 +35,7 @@ from app.schemas.identity import (
     RoleRead,
     TokenResponse,
 )
+from app.schemas.problem import TokenProblem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DatabaseRoute)
 
@@ -70,12 +71,6 @@ def _token_response(request: Request, signed_in: SignedIn) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), headers=_NO_STORE)
 
 
-@router.post(
-    "/token",
-    operation_id="auth_create_token",
-    response_model=TokenResponse,
-    responses=problem_responses(400, 401, 422, 429),
-)
 async def auth_create_token(
     request: Request,
     session: SessionDep,
@@ -129,6 +124,17 @@ async def auth_create_token(
             request, 400, "unsupported_grant_type", f"grant_type must be one of {GRANT_TYPES}"
         )
     return _token_response(request, signed_in)
+
+
+router.add_api_route(
+    "/token",
+    auth_create_token,
+    methods=["POST"],
+    route_class_override=OAuthTokenRoute,
+    operation_id="auth_create_token",
+    response_model=TokenResponse,
+    responses=problem_responses(400, 401, model=TokenProblem) | problem_responses(422, 429),
+)
 
 
 @router.post(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -24,3 +26,17 @@ class ProblemFieldError(BaseModel):
 
 class ValidationProblem(Problem):
     errors: list[ProblemFieldError] = []
+
+
+# RFC 6749 5.2 error codes, exactly those the token endpoint returns.
+TokenErrorCode = Literal[
+    "invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type"
+]
+
+
+class TokenProblem(Problem):
+    """A token-endpoint error: RFC 6749's error response inside an RFC 9457 problem document,
+    so OAuth2 clients and problem-aware clients both read it."""
+
+    error: TokenErrorCode = Field(description="RFC 6749 5.2 error code")
+    error_description: str = Field(description="Human-readable explanation (RFC 6749 5.2)")

@@ -1,0 +1,50 @@
+"""What a generated request needs beyond the contract, for both schemathesis runs: in-process
+(test_schemathesis.py) and the CLI against a live server (test_schemathesis_cli.py)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import schemathesis
+
+from app.http.conditional import IF_MATCH_PATTERN
+from app.http.idempotency import IDEMPOTENCY_HEADER
+
+VALID_VAT_ID = "DE136695976"
+ROLE_FLAGS = ("is_customer", "is_supplier")
+
+
+def complete_positive_case(case: schemathesis.Case) -> None:
+    """Give a valid request what the schema cannot describe (positive cases only).
+
+    * `Idempotency-Key`: any visible-ASCII key is schema-valid, but reusing one for another body
+      is rightly refused with 422; a fresh key per request is what clients are told to send.
+      (Schemathesis's coverage phase sends the same boundary value, such as "0", in many cases.)
+    * `If-Match`: schemathesis 4.32's coverage phase cannot build a header value for the
+      documented pattern (seen with any pattern containing `*` or `"`). It then puts "0" into its
+      *positive* default case while marking the header component negative, and
+      `positive_data_acceptance` would flag the correct 400. The header is optional; leaving it
+      out keeps the case what it claims to be. Fuzzed cases do send conforming values.
+    * `vat_id`: a VAT id has check digits the schema cannot describe; a random one that fits
+      the documented pattern is rightly refused with 422.
+    * `is_customer`/`is_supplier`: a partner needs one of them. The create body's schema says
+      so, but whether a partial update leaves a role depends on the stored partner; a body
+      that sets the role flags it sends to false is given a role.
+
+    Without these, `positive_data_acceptance` would report the API's correct answers. Negative
+    cases are untouched, so malformed keys and If-Match values are still sent and must be
+    rejected. (`cursor` needs nothing: the contract pins its syntax, and every cursor of that
+    syntax is a position a page can start after; see app/db/keyset.py.)
+    """
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if case.headers and IDEMPOTENCY_HEADER in case.headers:
+        case.headers[IDEMPOTENCY_HEADER] = uuid.uuid4().hex
+    if case.headers and not re.fullmatch(IF_MATCH_PATTERN, case.headers.get("If-Match", "*")):
+        del case.headers["If-Match"]
+    if isinstance(case.body, dict) and isinstance(case.body.get("vat_id"), str):
+        case.body["vat_id"] = VALID_VAT_ID
+    roles = [case.body.get(r) for r in ROLE_FLAGS] if isinstance(case.body, dict) else []
+    if isinstance(case.body, dict) and any(r is False for r in roles) and True not in roles:
+        case.body["is_customer"] = True
