@@ -44,6 +44,27 @@ class InsufficientStock(Conflict):
         return {"shortages": [asdict(s) for s in self.shortages]}
 
 
+class ReferenceConflict(Conflict):
+    """The body names a record that does not exist or cannot take part (a deactivated
+    warehouse, a line the order does not have): the request conflicts with the stored state,
+    as a foreign key violation does. `errors` point at the fields."""
+
+    def __init__(self, detail: str, errors: list[FieldError]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+    def extensions(self) -> dict[str, object]:
+        return {
+            "errors": [{k: v for k, v in asdict(e).items() if v is not None} for e in self.errors]
+        }
+
+
+def missing(pointer: str, detail: str) -> ReferenceConflict:
+    return ReferenceConflict(
+        f"{pointer.lstrip('/')}: {detail}", [FieldError(detail, pointer=pointer)]
+    )
+
+
 class RuleViolation(DomainError):
     """The request is well-formed but breaks a business rule."""
 

@@ -175,7 +175,7 @@ async def orders_ship_order(
     "/channels/{client_id}",
     operation_id="orders_set_channel",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(404, 422),
+    responses=problem_responses(404, 409, 422),
 )
 async def orders_set_channel(
     client_id: Annotated[uuid.UUID, Path(description="The integration client's id")],

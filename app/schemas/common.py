@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -91,18 +91,52 @@ def _decimal_schema(pattern: str, example: str) -> WithJsonSchema:
 
 
 _MONEY, _QUANTITY = _decimal_pattern(2), _decimal_pattern(3)
-_SIGNED_QUANTITY = _decimal_pattern(3, signed=True)
+# Greater than zero, without a lookahead (schema-driven clients and fuzzers cannot all read one):
+# an integer part from 1 up, or 0 with a non-zero digit among at most three decimals.
+_POSITIVE = r"([1-9][0-9]{0,14}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))"
+_POSITIVE_QUANTITY = rf"^{_POSITIVE}$"
+_NONZERO_QUANTITY = rf"^-?{_POSITIVE}$"
 
 # Money: NUMERIC(18, 2) end to end. Quantities: NUMERIC(18, 3), for units that allow fractions.
 MoneyAmount = Annotated[
     Decimal, _decimal_text(_MONEY, "1234.50"), _decimal_schema(_MONEY, "1234.50")
 ]
 Quantity = Annotated[Decimal, _decimal_text(_QUANTITY, "12.5"), _decimal_schema(_QUANTITY, "12.5")]
-SignedQuantity = Annotated[
+PositiveQuantity = Annotated[
     Decimal,
-    _decimal_text(_SIGNED_QUANTITY, "-2"),
-    _decimal_schema(_SIGNED_QUANTITY, "-2"),
+    _decimal_text(_POSITIVE_QUANTITY, "12.5"),
+    _decimal_schema(_POSITIVE_QUANTITY, "12.5"),
 ]
+NonzeroQuantity = Annotated[
+    Decimal,
+    _decimal_text(_NONZERO_QUANTITY, "-2"),
+    _decimal_schema(_NONZERO_QUANTITY, "-2"),
+]
+
+
+def omittable(description: str | None = None) -> Any:
+    """A field a partial update may leave out, but may not send as null (it always has a
+    value): declare it with its plain type and this as the default."""
+
+    def no_default(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+
+    return Field(default=None, description=description, json_schema_extra=no_default)
+
+
+def _whole_number(value: object) -> object:
+    """A JSON integer, also written as 3.0 (JSON Schema counts that as an integer); never a
+    string or a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 # In responses, amounts always carry the places the database stores, whether they come from a
 # read or from the request that just wrote them ("2.500", never "2.5" once and "2.500" later).

@@ -7,31 +7,38 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
-from app.domain.inventory.rules import MovementKind, VatCategory
+from app.domain.inventory.rules import CURRENCY_CODES, MovementKind, VatCategory
 from app.domain.inventory.units import UNIT_CODES
 from app.schemas.common import (
     LINE_PATTERN,
     TEXT_PATTERN,
     MoneyAmount,
     Name,
+    NonzeroQuantity,
+    PositiveQuantity,
     Quantity,
     RequestModel,
-    SignedQuantity,
     StoredMoney,
     StoredQuantity,
+    omittable,
 )
+from app.schemas.partners import CountryCode
 
 # Visible characters and inner spaces; surrounding whitespace is trimmed by the server.
 Sku = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^\s*[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?\s*$"),
 ]
-UnitCode = Annotated[str, Field(json_schema_extra={"enum": sorted(UNIT_CODES)})]
+# The code lists go into the contract whole (WithJsonSchema), so a partial update can still
+# mark the field as omittable.
+UnitCode = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(UNIT_CODES)})]
 Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$", description="GTIN-8/12/13/14")]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+CurrencyCode = Annotated[
+    str,
+    WithJsonSchema({"type": "string", "enum": list(CURRENCY_CODES), "description": "ISO 4217"}),
+]
 HsCode = Annotated[str, Field(pattern=r"^[0-9]{6,10}$", description="HS / CN commodity code")]
 Description = Annotated[str, Field(max_length=4000, pattern=TEXT_PATTERN)]
 Line = Annotated[str, Field(max_length=200, pattern=LINE_PATTERN)]
@@ -52,29 +59,30 @@ class ItemCreate(RequestModel):
     vat_category: VatCategory
     reorder_point: Quantity | None = None
     safety_stock: Quantity = Decimal(0)
-    weight_kg: Quantity | None = None
+    weight_kg: PositiveQuantity | None = None
     hs_code: HsCode | None = None
     country_of_origin: CountryCode | None = None
     is_active: StrictBool = True
 
 
 class ItemUpdate(RequestModel):
-    """Only the fields sent change; null clears an optional field."""
+    """Only the fields sent change; null clears an optional field (GTIN, reorder point,
+    weight, HS code, country of origin)."""
 
-    sku: Sku | None = None
-    name: Name | None = None
-    description: Description | None = None
-    unit_code: UnitCode | None = None
+    sku: Sku = omittable()
+    name: Name = omittable()
+    description: Description = omittable()
+    unit_code: UnitCode = omittable()
     gtin: Gtin | None = None
-    net_price: MoneyAmount | None = None
-    currency: CurrencyCode | None = None
-    vat_category: VatCategory | None = None
+    net_price: MoneyAmount = omittable()
+    currency: CurrencyCode = omittable()
+    vat_category: VatCategory = omittable()
     reorder_point: Quantity | None = None
-    safety_stock: Quantity | None = None
-    weight_kg: Quantity | None = None
+    safety_stock: Quantity = omittable()
+    weight_kg: PositiveQuantity | None = None
     hs_code: HsCode | None = None
     country_of_origin: CountryCode | None = None
-    is_active: StrictBool | None = None
+    is_active: StrictBool = omittable("false deactivates the item")
 
 
 class ItemRead(BaseModel):
@@ -112,13 +120,15 @@ class WarehouseCreate(RequestModel):
 
 
 class WarehouseUpdate(RequestModel):
-    code: WarehouseCode | None = None
-    name: Name | None = None
-    street: Line | None = None
-    postal_code: Annotated[str, Field(max_length=20, pattern=LINE_PATTERN)] | None = None
-    city: Annotated[str, Field(max_length=100, pattern=LINE_PATTERN)] | None = None
-    country: CountryCode | None = None
-    is_active: StrictBool | None = None
+    """Only the fields sent change."""
+
+    code: WarehouseCode = omittable()
+    name: Name = omittable()
+    street: Line = omittable()
+    postal_code: Annotated[str, Field(max_length=20, pattern=LINE_PATTERN)] = omittable()
+    city: Annotated[str, Field(max_length=100, pattern=LINE_PATTERN)] = omittable()
+    country: CountryCode = omittable()
+    is_active: StrictBool = omittable("false deactivates the warehouse")
 
 
 class WarehouseRead(BaseModel):
@@ -146,13 +156,13 @@ class _MovementBase(RequestModel):
 
 class ReceiptCreate(_MovementBase):
     kind: Literal["receipt"]
-    quantity: Quantity
+    quantity: PositiveQuantity
     reason: Reason | None = None
 
 
 class IssueCreate(_MovementBase):
     kind: Literal["issue"]
-    quantity: Quantity
+    quantity: PositiveQuantity
     reason: Reason | None = None
 
 
@@ -160,7 +170,7 @@ class TransferCreate(_MovementBase):
     """Moves stock from `warehouse_id` to `to_warehouse_id`: both legs or neither."""
 
     kind: Literal["transfer"]
-    quantity: Quantity
+    quantity: PositiveQuantity
     to_warehouse_id: uuid.UUID
     reason: Reason | None = None
 
@@ -169,7 +179,7 @@ class AdjustmentCreate(_MovementBase):
     """A signed correction (breakage, found goods); the reason is required."""
 
     kind: Literal["adjustment"]
-    quantity: SignedQuantity
+    quantity: NonzeroQuantity
     reason: Reason
 
 

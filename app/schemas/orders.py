@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from app.domain.inventory.rules import VatCategory
 from app.domain.orders.rules import OrderStatus
@@ -15,13 +15,21 @@ from app.schemas.common import (
     Instant,
     MoneyAmount,
     Name,
-    Quantity,
+    PositiveQuantity,
     RequestModel,
     StoredMoney,
     StoredQuantity,
+    WholeNumber,
 )
-from app.schemas.inventory import CountryCode, CurrencyCode, Sku
+from app.schemas.inventory import CurrencyCode, Sku
+from app.schemas.partners import CountryCode
 
+MAX_LINES = 500
+LineNumber = Annotated[
+    WholeNumber,
+    Field(ge=1, le=MAX_LINES),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LINES}),
+]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
 
 
@@ -35,7 +43,7 @@ class ShippingAddress(RequestModel):
 
 class OrderLineCreate(RequestModel):
     sku: Sku
-    quantity: Quantity
+    quantity: PositiveQuantity
     unit_price: MoneyAmount = Field(description="Net unit price in the order's currency")
     vat_category: VatCategory
 
@@ -59,12 +67,12 @@ class OrderCreate(RequestModel):
     reserve_until: Instant | None = Field(
         default=None, description="Reservation expires then unless the order was fulfilled"
     )
-    lines: list[OrderLineCreate] = Field(min_length=1, max_length=500)
+    lines: list[OrderLineCreate] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class ShipmentLine(RequestModel):
-    line_no: Annotated[int, Field(ge=1, le=500, strict=True)]
-    quantity: Quantity
+    line_no: LineNumber
+    quantity: PositiveQuantity
 
 
 class ShipmentCreate(RequestModel):

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
 from app.domain.partners import rules
 from app.schemas.common import NAME_PATTERN, RequestModel
@@ -67,9 +67,12 @@ VatId = Annotated[
 ]
 CountryCode = Annotated[
     str,
-    Field(
-        description="ISO 3166-1 alpha-2, upper case",
-        json_schema_extra={"enum": list(rules.COUNTRY_CODES)},
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": list(rules.COUNTRY_CODES),
+            "description": "ISO 3166-1 alpha-2, upper case",
+        }
     ),
     AfterValidator(_country),
 ]

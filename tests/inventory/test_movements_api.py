@@ -161,19 +161,22 @@ async def test_a_transfer_that_fails_half_way_leaves_both_warehouses_unchanged(
     session: AsyncSession,
     item: Item,
     north: Warehouse,
+    south: Warehouse,
 ) -> None:
-    """The source leg is applied before the target's warehouse is found to be missing (or the
-    other way round): either way the request's transaction books nothing."""
-    await receive(session, item, north, 5)
-    missing = uuid.uuid4()
+    """Legs are applied in warehouse-id order. With the target first, its increase is applied
+    before the source's decrease is found short: the request's transaction books neither."""
+    target, source = sorted([north, south], key=lambda w: w.id)
+    await receive(session, item, source, 1)
+    await receive(session, item, target, 4)
     response = await client.post(
         MOVEMENTS,
-        json=movement("transfer", item, north, quantity="2", to_warehouse_id=str(missing)),
+        json=movement("transfer", item, source, quantity="3", to_warehouse_id=str(target.id)),
         headers=clerk,
     )
-    assert response.status_code == 422
-    assert await balance_of(session, item.id, north.id) == Decimal(5)
-    assert await balance_of(session, item.id, missing) == Decimal(0)
+    assert response.status_code == 409, response.text
+    assert await balance_of(session, item.id, source.id) == Decimal(1)
+    assert await balance_of(session, item.id, target.id) == Decimal(4)
+    assert await ledger_disagreements(session) == []
 
 
 async def test_an_adjustment_needs_a_reason_and_may_go_either_way(
@@ -255,13 +258,19 @@ async def test_bad_movements_are_a_422_that_names_the_field(
     assert await balance_of(session, item.id, north.id) == Decimal(0)
 
 
-async def test_an_unknown_item_or_warehouse_is_named(
+async def test_an_unknown_item_or_warehouse_is_a_409_naming_it(
     client: httpx.AsyncClient, clerk: dict[str, str], item: Item, north: Warehouse
 ) -> None:
     unknown_item = movement("receipt", item, north, quantity="1") | {"item_id": str(uuid.uuid4())}
     response = await client.post(MOVEMENTS, json=unknown_item, headers=clerk)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"][0]["pointer"] == "/item_id"
+    unknown_warehouse = movement("receipt", item, north, quantity="1") | {
+        "warehouse_id": str(uuid.uuid4())
+    }
+    response = await client.post(MOVEMENTS, json=unknown_warehouse, headers=clerk)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["pointer"] == "/warehouse_id"
 
 
 async def test_booked_movements_cannot_be_changed_or_deleted_even_with_sql(

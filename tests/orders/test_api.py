@@ -180,7 +180,8 @@ async def test_partial_shipments_issue_stock_until_the_order_is_fulfilled(
     too_much = await client.post(
         url, json={"lines": [{"line_no": 1, "quantity": "2"}]}, headers=clerk
     )
-    assert too_much.status_code == 422
+    assert too_much.status_code == 409
+    assert too_much.json()["errors"][0]["pointer"] == "/lines/0/quantity"
     assert (await client.post(url, json={}, headers=shop.headers)).status_code == 403
     rest = await client.post(url, json={}, headers=clerk)
     assert rest.status_code == 200, rest.text
@@ -209,13 +210,14 @@ async def test_integration_clients_must_send_an_idempotency_key(
     assert response.status_code == 400
 
 
-async def test_a_customer_the_client_does_not_know_is_named(
+async def test_a_customer_the_client_does_not_know_is_a_409_naming_the_field(
     client: httpx.AsyncClient, shop: Shop
 ) -> None:
     body = shop.order_body("1", customer_external_id="K-unknown")
     response = await client.post(ORDERS, json=body, headers=shop.keyed())
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"][0]["pointer"] == "/customer_external_id"
     body = shop.order_body("1", customer_external_id=None, customer_id=str(uuid.uuid4()))
     response = await client.post(ORDERS, json=body, headers=shop.keyed())
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["pointer"] == "/customer_id"

@@ -19,7 +19,7 @@ from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.changes import AuditedChange, apply_audited_change
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import Conflict, NotFound
+from app.domain.errors import Conflict, NotFound, missing
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.inventory import rules
@@ -269,9 +269,10 @@ async def list_warehouses(
 async def require_active_warehouse(
     session: AsyncSession, warehouse_id: uuid.UUID, pointer: str
 ) -> None:
-    """For other areas: InvalidInput naming `pointer` unless the warehouse exists and is active."""
+    """For other areas: a ReferenceConflict naming `pointer` unless the warehouse exists and
+    is active."""
     warehouse = await repo.warehouse_row(await session.connection(), warehouse_id)
     if warehouse is None:
-        raise rules.invalid(pointer, "no such warehouse")
+        raise missing(pointer, "no such warehouse")
     if not warehouse["is_active"]:
-        raise rules.invalid(pointer, "the warehouse is deactivated")
+        raise missing(pointer, "the warehouse is deactivated")

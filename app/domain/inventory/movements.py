@@ -16,7 +16,7 @@ from app.db.models.inventory import Item
 from app.db.repositories import inventory as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
-from app.domain.errors import Conflict, InsufficientStock, NotFound, Shortage
+from app.domain.errors import Conflict, InsufficientStock, NotFound, Shortage, missing
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.inventory.catalog import require_active_warehouse
@@ -55,7 +55,7 @@ class Balance:
 async def _item(session: AsyncSession, item_id: uuid.UUID) -> Item:
     item = await repo.load_item(session, item_id)
     if item is None:
-        raise invalid("/item_id", "no such item")
+        raise missing("/item_id", "no such item")
     return item
 
 

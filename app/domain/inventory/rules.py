@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from app.domain.errors import FieldError, InvalidInput
 from app.domain.inventory.units import UNIT_CODES
 
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
 QUANTITY_PLACES = 3
 MAX_QUANTITY = Decimal("999999999999999.999")  # NUMERIC(18, 3)
 _HS_CODE = re.compile(r"^[0-9]{6,10}$")

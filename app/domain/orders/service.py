@@ -21,7 +21,7 @@ from app.db.repositories import orders as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import FieldError, InvalidInput, NotFound
+from app.domain.errors import FieldError, InvalidInput, NotFound, ReferenceConflict, missing
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.identity.clients import get_client
@@ -93,9 +93,9 @@ async def _customer(session: AsyncSession, caller: Principal, new: NewOrder) -> 
             external_id=new.customer_external_id,
         )
     except NotFound as exc:
-        raise _invalid(pointer, "no such customer") from exc
+        raise missing(pointer, "no such customer") from exc
     if not customer.is_active:
-        raise _invalid(pointer, "the customer is deactivated")
+        raise missing(pointer, "the customer is deactivated")
     return customer
 
 
@@ -347,10 +347,7 @@ async def ship_order(
                 )
             )
     if errors:
-        raise InvalidInput("the shipment does not fit the order", errors)
-    wanted = {line_no: q for line_no, q in wanted.items() if q > 0}
-    if not wanted:
-        raise _invalid("/lines", "nothing to ship")
+        raise ReferenceConflict("the shipment does not fit what the order has open", errors)
     by_item: dict[uuid.UUID, Decimal] = {}
     item_of = {ln["line_no"]: ln["item_id"] for ln in order.lines}
     for line_no, quantity in wanted.items():
