@@ -47,6 +47,8 @@ _CONSTRAINT_STATUS = {
     "23503": (HTTPStatus.CONFLICT, "refers to a missing record or is still referenced"),
     "23514": (HTTPStatus.UNPROCESSABLE_ENTITY, "breaks a rule the database enforces"),
     "23502": (HTTPStatus.UNPROCESSABLE_ENTITY, "misses a required value"),
+    # A number too large for its column (an order total beyond NUMERIC(18, 2), say).
+    "22003": (HTTPStatus.UNPROCESSABLE_ENTITY, "holds a number too large to store"),
     # Text the database cannot store (a NUL character): bad input, not a server fault.
     "22021": (HTTPStatus.UNPROCESSABLE_ENTITY, "holds a character the database cannot store"),
     "22P05": (HTTPStatus.UNPROCESSABLE_ENTITY, "holds a character the database cannot store"),

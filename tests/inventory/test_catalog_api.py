@@ -161,3 +161,13 @@ async def test_front_office_callers_read_but_do_not_change_the_catalogue(
         assert refused.status_code == 403
     receptionist = await auth_headers(app, "receptionist")
     assert (await client.get(ITEMS, headers=receptionist)).status_code == 403
+
+
+async def test_every_weight_the_contract_allows_can_be_stored(
+    client: httpx.AsyncClient, clerk: dict[str, str]
+) -> None:
+    """Found by schemathesis: 15 integer digits passed the pattern but not a NUMERIC(12, 3)."""
+    body = new_item_body(weight_kg="999999999999999.999")
+    response = await client.post(ITEMS, json=body, headers=clerk)
+    assert response.status_code == 201, response.text
+    assert response.json()["weight_kg"] == "999999999999999.999"

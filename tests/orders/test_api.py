@@ -221,3 +221,13 @@ async def test_a_customer_the_client_does_not_know_is_a_409_naming_the_field(
     response = await client.post(ORDERS, json=body, headers=shop.keyed())
     assert response.status_code == 409
     assert response.json()["errors"][0]["pointer"] == "/customer_id"
+
+
+async def test_an_order_too_large_to_total_is_a_422_not_a_server_error(
+    client: httpx.AsyncClient, session: AsyncSession, shop: Shop
+) -> None:
+    body = shop.order_body("999999999999999")
+    body["lines"][0]["unit_price"] = "999999999999999.99"
+    response = await client.post(ORDERS, json=body, headers=shop.keyed())
+    assert response.status_code == 422, response.text
+    assert await reserved(session, shop) == [Decimal(0)] * 3

@@ -56,7 +56,7 @@ class Item(Timestamps, Base):
     vat_category: Mapped[str] = mapped_column(String(10))
     reorder_point: Mapped[Decimal | None] = mapped_column(Quantity)
     safety_stock: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
-    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Quantity)
     hs_code: Mapped[str | None] = mapped_column(String(10))
     country_of_origin: Mapped[str | None] = mapped_column(String(2))
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from app.domain.errors import Conflict, FieldError, InvalidInput
 
 CENT = Decimal("0.01")
+# NUMERIC(18, 2): what a line amount or a total can hold.
+MAX_AMOUNT = Decimal("9999999999999999.99")
 
 # German VAT (UStG §12): 19 % standard, 7 % reduced. A per-company table comes with
 # accounting; until then these are the rates an order is computed with.
@@ -87,6 +89,27 @@ def check_lines(quantities: Sequence[Decimal]) -> None:
     ]
     if errors:
         raise InvalidInput("some lines order nothing", errors)
+
+
+def check_amounts(lines: Sequence[PricedLine]) -> None:
+    """Every line's amount, and the order's gross total with the highest VAT rate, fit the
+    money columns (computed with enough digits that no product is ever rounded away)."""
+    with localcontext() as context:
+        context.prec = 60
+        amounts = [line.quantity * line.unit_price for line in lines]
+        errors = [
+            FieldError("the line's amount is too large", pointer=f"/lines/{index}/quantity")
+            for index, amount in enumerate(amounts)
+            if amount > MAX_AMOUNT
+        ]
+        if errors:
+            raise InvalidInput("some lines' amounts are too large", errors)
+        highest_rate = max(VAT_RATES.values())
+        if sum(amounts, Decimal(0)) * (1 + highest_rate / 100) > MAX_AMOUNT:
+            raise InvalidInput(
+                "the order's total is too large",
+                [FieldError("the order's total is too large", pointer="/lines")],
+            )
 
 
 def check_open(status: OrderStatus, action: str) -> None:

@@ -165,6 +165,7 @@ async def place_order(
     items = await reservations.items_for_lines(session, [line.sku for line in new.lines])
     _check_vat_categories(new, items)
     priced = [PricedLine(ln.quantity, ln.unit_price, ln.vat_category) for ln in new.lines]
+    rules.check_amounts(priced)
     totals = rules.totals(priced)
     order_id = new.id or uuid.uuid4()
     values: dict[str, Any] = {
