@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -14,9 +15,42 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.migrations import upgrade_to_head
 from app.main import create_app
-from tests.databases import postgres_server, scratch_database, scratch_database_async
+from tests.databases import (
+    SHARED_SERVER_VARIABLE,
+    TemporaryEmbeddedServer,
+    configured_server,
+    postgres_server,
+    scratch_database,
+    scratch_database_async,
+)
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
+_SHARED_SERVER = pytest.StashKey[TemporaryEmbeddedServer]()
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process hands tests to xdist workers (not `-n 0`, not `-p no:xdist`)."""
+    if hasattr(config, "workerinput"):
+        return False
+    return bool(getattr(config.option, "tx", None)) and config.option.dist != "no"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With workers and no server named, one embedded PostgreSQL serves the whole run: the
+    workers inherit its URL (they are started after this hook) instead of each starting one."""
+    if not _is_xdist_controller(config) or configured_server():
+        return
+    server = TemporaryEmbeddedServer()
+    config.stash[_SHARED_SERVER] = server
+    os.environ[SHARED_SERVER_VARIABLE] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_SHARED_SERVER, None)
+    if server is not None:
+        del config.stash[_SHARED_SERVER]
+        os.environ.pop(SHARED_SERVER_VARIABLE, None)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +61,8 @@ def server_url() -> Iterator[URL]:
 
 @pytest.fixture(scope="session")
 def database_url(server_url: URL) -> Iterator[URL]:
-    """One migrated database for the run; tests roll back inside it."""
+    """One migrated database for the session (under xdist: per worker); tests roll back
+    inside it."""
     with scratch_database(server_url) as url:
         upgrade_to_head(url)
         yield url

@@ -1,7 +1,10 @@
 """Test databases: a fresh database per run on a real PostgreSQL server (never mocked).
 
 TEST_DATABASE_URL or DATABASE_URL names the server; without either, an embedded PostgreSQL
-(pgserver) is started in a temporary directory and removed afterwards.
+(pgserver) is started in a temporary directory and removed afterwards. Under pytest-xdist the
+controller starts that one embedded server for the whole run (tests/conftest.py) and
+names it to its workers in SHARED_SERVER_VARIABLE; each worker's session creates its own
+databases on it, and only the controller stops it.
 """
 
 from __future__ import annotations
@@ -21,21 +24,49 @@ from sqlalchemy.engine import URL
 from app.config import to_async_url
 from app.db.embedded import EmbeddedPostgres
 
+# Set by the xdist controller for its workers. Its prefix keeps it out of the environment of
+# the `backoffice` commands the tests run (tests/platform/test_cli.py's child_env), and the
+# app's settings ignore names they do not know.
+SHARED_SERVER_VARIABLE = "BACKOFFICE_TEST_SHARED_SERVER_URL"
+
+
+def configured_server() -> str | None:
+    """The server the user named for tests, if any."""
+    return os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+
+
+class TemporaryEmbeddedServer:
+    """An embedded PostgreSQL in a temporary directory, removed again by `stop()`."""
+
+    def __init__(self) -> None:
+        # Not in pytest's tmp_path: see the data_dir fixture in tests/platform/test_cli.py.
+        self.root = Path(tempfile.mkdtemp(prefix="backoffice-test-pg-"))
+        try:
+            self._embedded = EmbeddedPostgres(self.root)
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+        self.url: str = self._embedded.url
+
+    def stop(self) -> None:
+        try:
+            self._embedded.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
 
 @contextmanager
 def postgres_server() -> Iterator[URL]:
     """The URL of a server's maintenance database, for creating test databases."""
-    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    external = configured_server() or os.environ.get(SHARED_SERVER_VARIABLE)
     if external:
         yield to_async_url(external)
         return
-    root = Path(tempfile.mkdtemp(prefix="backoffice-test-pg-"))
-    embedded = EmbeddedPostgres(root)
+    server = TemporaryEmbeddedServer()
     try:
-        yield to_async_url(embedded.url)
+        yield to_async_url(server.url)
     finally:
-        embedded.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
 
 
 def _asyncpg_dsn(url: URL) -> str:
@@ -51,7 +82,9 @@ async def _admin(server: URL, sql: str) -> None:
 
 
 def _new_name(label: str) -> str:
-    return f"bo_test_{label}_{uuid.uuid4().hex[:10]}"
+    # The xdist worker ("gw0", ...) in the name tells in pg_stat_activity whose database it is.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"bo_test_{label}_{worker}{'_' if worker else ''}{uuid.uuid4().hex[:10]}"
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from app.http.conditional import IF_MATCH_PATTERN
 from app.http.idempotency import IDEMPOTENCY_HEADER
 
 VALID_VAT_ID = "DE136695976"
+VALID_GTIN = "4006381333931"
 ROLE_FLAGS = ("is_customer", "is_supplier")
 
 
@@ -26,8 +27,8 @@ def complete_positive_case(case: schemathesis.Case) -> None:
       *positive* default case while marking the header component negative, and
       `positive_data_acceptance` would flag the correct 400. The header is optional; leaving it
       out keeps the case what it claims to be. Fuzzed cases do send conforming values.
-    * `vat_id`: a VAT id has check digits the schema cannot describe; a random one that fits
-      the documented pattern is rightly refused with 422.
+    * `vat_id`, `gtin`: VAT ids and GTINs have check digits the schema cannot describe; a
+      random one that fits the documented pattern is rightly refused with 422.
     * `is_customer`/`is_supplier`: a partner needs one of them. The create body's schema says
       so, but whether a partial update leaves a role depends on the stored partner; a body
       that sets the role flags it sends to false is given a role.
@@ -45,6 +46,8 @@ def complete_positive_case(case: schemathesis.Case) -> None:
         del case.headers["If-Match"]
     if isinstance(case.body, dict) and isinstance(case.body.get("vat_id"), str):
         case.body["vat_id"] = VALID_VAT_ID
+    if isinstance(case.body, dict) and isinstance(case.body.get("gtin"), str):
+        case.body["gtin"] = VALID_GTIN
     roles = [case.body.get(r) for r in ROLE_FLAGS] if isinstance(case.body, dict) else []
     if isinstance(case.body, dict) and any(r is False for r in roles) and True not in roles:
         case.body["is_customer"] = True

@@ -30,6 +30,8 @@ from app.schemas.common import Page
 
 PROBLEM = "application/problem+json"
 BASE = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+# Fixed, not uuid4(): parameter ids must be the same in every xdist worker's collection.
+SOME_ID = uuid.UUID("5b0d7a3e-91c4-4f6e-a2d8-3c7e1f09b64a")
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -64,7 +66,7 @@ def test_page_request_without_cursor_starts_at_the_beginning() -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["0-" + "0" * 32, "9" * 16 + "-" + "f" * 32, "1-" + uuid.uuid4().hex],
+    ["0-" + "0" * 32, "9" * 16 + "-" + "f" * 32, "1-" + SOME_ID.hex],
 )
 def test_every_cursor_the_pattern_admits_is_a_position(cursor: str) -> None:
     """The contract documents the pattern; a client (or a fuzzer) sending any string that
@@ -88,9 +90,9 @@ def test_every_cursor_the_pattern_admits_is_a_position(cursor: str) -> None:
         "1-" + "A" * 32,  # upper-case hex is not what we hand out
         "1" * 17 + "-" + "0" * 32,  # beyond the documented range
         "-1-" + "0" * 32,
-        "1-" + str(uuid.uuid4()),  # dashed uuid
-        encode_cursor((BASE, uuid.uuid4()))[:-3],  # truncated
-        encode_cursor((BASE, uuid.uuid4())) + "\n",
+        "1-" + str(SOME_ID),  # dashed uuid
+        encode_cursor((BASE, SOME_ID))[:-3],  # truncated
+        encode_cursor((BASE, SOME_ID)) + "\n",
     ],
 )
 def test_tampered_or_garbage_cursor_is_invalid(cursor: str) -> None:
