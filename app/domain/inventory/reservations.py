@@ -144,6 +144,35 @@ async def reserve_for_order(
     )
 
 
+async def _settle(
+    session: AsyncSession,
+    actor: Actor,
+    kind: MovementKind,
+    *,
+    order_id: uuid.UUID,
+    warehouse_id: uuid.UUID,
+    quantities: Mapping[uuid.UUID, Decimal],
+    skus: Mapping[uuid.UUID, str],
+) -> list[Balance]:
+    """Takes reserved quantities off the reservation, and off what is on hand too when the
+    goods leave (a shipment)."""
+    item_ids = [i for i in _per_item(quantities) if quantities[i] > 0]
+    if not item_ids:
+        return []
+    await repo.lock_balances(session, warehouse_id, item_ids)
+    leaves = kind is MovementKind.shipment
+    deltas = [(i, -quantities[i] if leaves else ZERO, -quantities[i]) for i in item_ids]
+    return await _book(
+        session,
+        actor,
+        kind=kind,
+        order_id=order_id,
+        warehouse_id=warehouse_id,
+        deltas=deltas,
+        skus=skus,
+    )
+
+
 async def ship_for_order(
     session: AsyncSession,
     actor: Actor,
@@ -154,16 +183,13 @@ async def ship_for_order(
     skus: Mapping[uuid.UUID, str],
 ) -> list[Balance]:
     """Issues reserved stock: on hand and reserved both go down by what was shipped."""
-    item_ids = _per_item(quantities)
-    await repo.lock_balances(session, warehouse_id, item_ids)
-    deltas = [(i, -quantities[i], -quantities[i]) for i in item_ids]
-    return await _book(
+    return await _settle(
         session,
         actor,
-        kind=MovementKind.shipment,
+        MovementKind.shipment,
         order_id=order_id,
         warehouse_id=warehouse_id,
-        deltas=deltas,
+        quantities=quantities,
         skus=skus,
     )
 
@@ -178,17 +204,12 @@ async def release_for_order(
     skus: Mapping[uuid.UUID, str],
 ) -> list[Balance]:
     """Gives up reservations an order no longer needs (it was cancelled or expired)."""
-    item_ids = [i for i in _per_item(quantities) if quantities[i] > 0]
-    if not item_ids:
-        return []
-    await repo.lock_balances(session, warehouse_id, item_ids)
-    deltas = [(i, ZERO, -quantities[i]) for i in item_ids]
-    return await _book(
+    return await _settle(
         session,
         actor,
-        kind=MovementKind.release,
+        MovementKind.release,
         order_id=order_id,
         warehouse_id=warehouse_id,
-        deltas=deltas,
+        quantities=quantities,
         skus=skus,
     )
