@@ -133,7 +133,9 @@ async def committed_app(
     tests of concurrent requests."""
     async with scratch_database_async(server_url, "c") as url:
         await asyncio.to_thread(upgrade_to_head, url)
-        app = create_app(make_settings(url))
+        # Tests of many simultaneous requests wait for a pooled connection as long as they
+        # must: on a loaded machine the pool's 5 s default would turn waiting into 503s.
+        app = create_app(make_settings(url, db_pool_timeout_seconds=120))
         try:
             yield app
         finally:

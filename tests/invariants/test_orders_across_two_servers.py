@@ -33,7 +33,11 @@ async def test_two_hundred_orders_across_two_servers_sell_exactly_ten(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as local:
             shop = await open_shop(app, local, stock=10)
         database_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        env = child_env(DATABASE_URL=database_url, BACKOFFICE_JWT_SECRET=TEST_JWT_SECRET)
+        env = child_env(
+            DATABASE_URL=database_url,
+            BACKOFFICE_JWT_SECRET=TEST_JWT_SECRET,
+            BACKOFFICE_DB_POOL_TIMEOUT_SECONDS="120",  # waiting is fine here; 503s are not
+        )
         bases = []
         with ExitStack() as servers:
             procs = []

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from app.cli import contract_settings
-from app.domain.identity.roles import permissions_of
+from app.domain.identity.roles import ROLES, HolderKind, permissions_of
 from app.http.openapi import CONTRACT_PATH
 from app.http.route_policy import api_routes, permission_requirements
 from app.main import create_app
@@ -48,12 +48,16 @@ RUN_TIMEOUT = 300.0
 
 
 def _operations_denied_to(role: str) -> set[str]:
-    """`METHOD /path` of every operation that needs a permission `role` does not hold."""
+    """`METHOD /path` of every operation that needs a permission `role` does not hold, or that
+    is for integration clients only while `role` is held by people."""
     granted = permissions_of([role])
+    is_client = ROLES[role].holder is HolderKind.client
     denied = set()
     for route in api_routes(create_app(contract_settings())):
-        needed = [frozenset(r.permissions) for r in permission_requirements(route) if r.permissions]
-        if not all(any_of & granted for any_of in needed):
+        requirements = permission_requirements(route)
+        needed = [frozenset(r.permissions) for r in requirements if r.permissions]
+        for_clients = any(r.clients_only for r in requirements)
+        if not all(any_of & granted for any_of in needed) or (for_clients and not is_client):
             denied |= {f"{method} {route.path_format}" for method in route.methods or ()}
     return denied
 
