@@ -59,6 +59,11 @@ class ReferenceConflict(Conflict):
         }
 
 
+def invalid(pointer: str, detail: str) -> InvalidInput:
+    """One bad body field, named by its JSON Pointer."""
+    return InvalidInput(f"{pointer.lstrip('/')}: {detail}", [FieldError(detail, pointer=pointer)])
+
+
 def missing(pointer: str, detail: str) -> ReferenceConflict:
     return ReferenceConflict(
         f"{pointer.lstrip('/')}: {detail}", [FieldError(detail, pointer=pointer)]

@@ -19,7 +19,7 @@ from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.changes import AuditedChange, apply_audited_change
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import Conflict, NotFound, missing
+from app.domain.errors import Conflict, NotFound, invalid, missing
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.inventory import rules
@@ -128,7 +128,7 @@ async def update_item(
     keeps the item and its ledger; the mirror sees `is_active: false`."""
     for name in clear:
         if name not in CLEARABLE_ITEM_FIELDS:
-            raise rules.invalid(f"/{name}", "cannot be null")
+            raise invalid(f"/{name}", "cannot be null")
     item = await repo.load_item(session, item_id)
     if item is None:
         raise NotFound("no such item")
@@ -192,7 +192,7 @@ def _checked_warehouse_fields(given: WarehouseFields) -> dict[str, Any]:
         if name in values:
             values[name] = values[name].strip()
     if values.get("code") == "":
-        raise rules.invalid("/code", "must not be empty")
+        raise invalid("/code", "must not be empty")
     if "country" in values:
         values["country"] = rules.check_country(values["country"], "/country")
     return values

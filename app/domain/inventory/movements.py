@@ -16,11 +16,11 @@ from app.db.models.inventory import Item
 from app.db.repositories import inventory as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
-from app.domain.errors import Conflict, InsufficientStock, NotFound, Shortage, missing
+from app.domain.errors import Conflict, InsufficientStock, NotFound, Shortage, invalid, missing
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.inventory.catalog import require_active_warehouse
-from app.domain.inventory.rules import Leg, MovementKind, check_quantity, invalid, legs_of
+from app.domain.inventory.rules import Leg, MovementKind, check_quantity, legs_of
 
 
 @dataclass(frozen=True, slots=True)

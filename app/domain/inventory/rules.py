@@ -12,7 +12,7 @@ import pycountry
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 
-from app.domain.errors import FieldError, InvalidInput
+from app.domain.errors import invalid
 from app.domain.inventory.units import UNIT_CODES
 
 CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
@@ -36,10 +36,6 @@ class MovementKind(StrEnum):
     reservation = "reservation"
     shipment = "shipment"
     release = "release"
-
-
-def invalid(pointer: str, detail: str) -> InvalidInput:
-    return InvalidInput(f"{pointer.lstrip('/')}: {detail}", [FieldError(detail, pointer=pointer)])
 
 
 def normalize_sku(sku: str) -> str:

@@ -21,7 +21,14 @@ from app.db.repositories import orders as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import FieldError, InvalidInput, NotFound, ReferenceConflict, missing
+from app.domain.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    ReferenceConflict,
+    invalid,
+    missing,
+)
 from app.domain.events.service import Event, publish
 from app.domain.events.types import EventType
 from app.domain.identity.clients import get_client
@@ -71,19 +78,15 @@ class Placed:
     created: bool  # False: the client had placed this external order id before
 
 
-def _invalid(pointer: str, detail: str) -> InvalidInput:
-    return InvalidInput(f"{pointer.lstrip('/')}: {detail}", [FieldError(detail, pointer=pointer)])
-
-
 def _owner_filter(caller: Principal) -> uuid.UUID | None:
     return caller.id if caller.is_client else None
 
 
 async def _customer(session: AsyncSession, caller: Principal, new: NewOrder) -> CustomerRef:
     if new.customer_id is None and new.customer_external_id is None:
-        raise _invalid("/customer_id", "give customer_id or customer_external_id")
+        raise invalid("/customer_id", "give customer_id or customer_external_id")
     if new.customer_id is not None and new.customer_external_id is not None:
-        raise _invalid("/customer_id", "give customer_id or customer_external_id, not both")
+        raise invalid("/customer_id", "give customer_id or customer_external_id, not both")
     pointer = "/customer_id" if new.customer_id else "/customer_external_id"
     try:
         customer = await resolve_customer(
@@ -104,7 +107,7 @@ def _ship_to(new: NewOrder, customer: CustomerRef) -> ShipTo:
         return new.ship_to
     address = customer.shipping_address or customer.billing_address
     if address is None:
-        raise _invalid("/shipping_address", "required: the customer has no address on file")
+        raise invalid("/shipping_address", "required: the customer has no address on file")
     return ShipTo(
         customer.name, address.street, address.postal_code or "", address.city, address.country
     )
@@ -115,7 +118,7 @@ async def _warehouse(session: AsyncSession, caller: Principal, new: NewOrder) ->
     if warehouse_id is None and caller.is_client:
         warehouse_id = await repo.default_warehouse(session, caller.id)
     if warehouse_id is None:
-        raise _invalid("/warehouse_id", "required: no default warehouse is set for the caller")
+        raise invalid("/warehouse_id", "required: no default warehouse is set for the caller")
     await require_active_warehouse(session, warehouse_id, "/warehouse_id")
     return warehouse_id
 
