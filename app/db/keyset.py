@@ -18,7 +18,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 
 CursorKey = tuple[datetime, uuid.UUID]
 
@@ -81,9 +81,9 @@ class KeysetQuery:
     ) -> None:
         self._statement, self._stamp, self._ident = statement, stamp, ident
         self._filters = dict(filters or {})
-        self._shapes: dict[tuple[bool, bool, frozenset[str]], PreparedRead] = {}
+        self._shapes: dict[tuple[bool, bool, frozenset[str]], Prepared] = {}
 
-    def _shape(self, since: bool, after: bool, filters: frozenset[str]) -> PreparedRead:
+    def _shape(self, since: bool, after: bool, filters: frozenset[str]) -> Prepared:
         key = (since, after, filters)
         prepared = self._shapes.get(key)
         if prepared is None:
@@ -96,7 +96,7 @@ class KeysetQuery:
                 position = tuple_(bindparam("after_stamp"), bindparam("after_id"))
                 stmt = stmt.where(tuple_(self._stamp, self._ident) > position)
             stmt = stmt.order_by(self._stamp, self._ident).limit(bindparam("row_limit"))
-            prepared = self._shapes[key] = PreparedRead(stmt)
+            prepared = self._shapes[key] = Prepared(stmt)
         return prepared
 
     async def page(

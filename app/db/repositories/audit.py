@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.audit import AuditEvent
+from app.db.prepared import Prepared, as_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,21 @@ _EVENTS = KeysetQuery(
 )
 
 
+_APPEND = Prepared(
+    insert(AuditEvent).values(
+        {
+            column.name: bindparam(column.name, type_=column.type)
+            for column in AuditEvent.__table__.c
+            if column.server_default is None
+        }
+    )
+)
+
+
 async def append_event(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(AuditEvent).values(**values))
+    """`before` and `after` as dicts (stored as JSONB)."""
+    params = values | {"before": as_json(values["before"]), "after": as_json(values["after"])}
+    await _APPEND.execute(session, **params)
 
 
 async def list_events(

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, bindparam, func, insert, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, Uuid, bindparam, func, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import String
 
 from app.db.models.events import OutboxEvent
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared, as_json
 
 FeedPosition = tuple[int, int]  # (txid, position)
 
@@ -35,20 +35,29 @@ class NewEvent:
     owner_ids: Sequence[uuid.UUID] | None = None
 
 
+# All events of a change from one JSON array, whatever their number, in the array's order (so
+# their positions follow it).
+_APPEND = Prepared(
+    text(
+        "INSERT INTO events_outbox (type, subject_id, data, owner_ids) "
+        "SELECT e->>'type', (e->>'subject_id')::uuid, e->'data', "
+        "CASE WHEN e ? 'owner_ids' THEN ARRAY("
+        "SELECT jsonb_array_elements_text(e->'owner_ids')::uuid) END "
+        "FROM jsonb_array_elements(:events) WITH ORDINALITY AS t(e, n) ORDER BY n"
+    ).bindparams(bindparam("events", type_=JSONB))
+)
+
+
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> None:
     """One INSERT for all events of a change, in the caller's transaction."""
     if not events:
         return
     rows = [
-        {
-            "type": e.type,
-            "subject_id": e.subject_id,
-            "data": e.data,
-            "owner_ids": list(e.owner_ids) if e.owner_ids is not None else None,
-        }
+        {"type": e.type, "subject_id": e.subject_id, "data": e.data}
+        | ({"owner_ids": list(e.owner_ids)} if e.owner_ids is not None else {})
         for e in events
     ]
-    await session.execute(insert(OutboxEvent), rows)
+    await _APPEND.execute(session, events=as_json(rows))
 
 
 _CURRENT_TXID = func.pg_current_xact_id_if_assigned()
@@ -71,10 +80,10 @@ _COLUMNS = select(
     OutboxEvent.data,
 )
 _ORDER = (OutboxEvent.txid, OutboxEvent.position)
-_FROM_START = PreparedRead(
+_FROM_START = Prepared(
     _COLUMNS.where(_SETTLED, _VISIBLE).order_by(*_ORDER).limit(bindparam("row_limit"))
 )
-_AFTER = PreparedRead(
+_AFTER = Prepared(
     _COLUMNS.where(
         _SETTLED,
         _VISIBLE,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.identity import Client, LoginThrottle, Principal, RefreshToken, User, UserRole
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 
 _USER_ROLES = func.coalesce(
     select(func.array_agg(aggregate_order_by(UserRole.role, UserRole.role)))
@@ -29,11 +29,11 @@ _USER_ROLES = func.coalesce(
 _USER_COLUMNS = [c for c in User.__table__.c if c.key != "password_hash"]
 _USER_ROW = select(*_USER_COLUMNS, _USER_ROLES)
 _CLIENT_ROW = select(*(c for c in Client.__table__.c if c.key != "secret_hash"))
-_USER_BY_ID = PreparedRead(_USER_ROW.where(User.id == bindparam("user_id")))
-_CLIENT_BY_ID = PreparedRead(_CLIENT_ROW.where(Client.id == bindparam("client_id")))
+_USER_BY_ID = Prepared(_USER_ROW.where(User.id == bindparam("user_id")))
+_CLIENT_BY_ID = Prepared(_CLIENT_ROW.where(Client.id == bindparam("client_id")))
 _USERS = KeysetQuery(_USER_ROW, stamp=User.updated_at, ident=User.id)
 _CLIENTS = KeysetQuery(_CLIENT_ROW, stamp=Client.updated_at, ident=Client.id)
-_TOKEN_GENERATION = PreparedRead(
+_TOKEN_GENERATION = Prepared(
     select(Principal.token_generation).where(
         Principal.id == bindparam("principal_id"), Principal.kind == bindparam("kind")
     )

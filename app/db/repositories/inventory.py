@@ -30,7 +30,7 @@ from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
-from app.db.prepared import PreparedRead
+from app.db.prepared import Executor, Prepared, untruncated
 
 _ITEMS = KeysetQuery(
     select(*Item.__table__.c),
@@ -41,12 +41,12 @@ _ITEMS = KeysetQuery(
         "active": lambda value: Item.is_active == value,
     },
 )
-_ITEM_BY_ID = PreparedRead(select(*Item.__table__.c).where(Item.id == bindparam("item_id")))
-_ITEM_BY_SKU = PreparedRead(select(*Item.__table__.c).where(Item.sku == bindparam("sku")))
+_ITEM_BY_ID = Prepared(select(*Item.__table__.c).where(Item.id == bindparam("item_id")))
+_ITEM_BY_SKU = Prepared(select(*Item.__table__.c).where(Item.sku == bindparam("sku")))
 _WAREHOUSES = KeysetQuery(
     select(*Warehouse.__table__.c), stamp=Warehouse.updated_at, ident=Warehouse.id
 )
-_WAREHOUSE_BY_ID = PreparedRead(
+_WAREHOUSE_BY_ID = Prepared(
     select(*Warehouse.__table__.c).where(Warehouse.id == bindparam("warehouse_id"))
 )
 
@@ -83,7 +83,7 @@ async def item_rows(
     return await _ITEMS.page(reader, page, skus=list(skus) if skus else None, active=active)
 
 
-async def warehouse_row(reader: AsyncConnection, warehouse_id: uuid.UUID) -> dict[str, Any] | None:
+async def warehouse_row(reader: Executor, warehouse_id: uuid.UUID) -> dict[str, Any] | None:
     return await _WAREHOUSE_BY_ID.one_or_none(reader, warehouse_id=warehouse_id)
 
 
@@ -159,17 +159,54 @@ async def balance(
     return (Decimal(0), Decimal(0)) if row is None else (row.on_hand, row.reserved)
 
 
+_ZERO = Decimal(0)
+_MOVEMENT_COLUMNS = [c for c in Movement.__table__.c if c.server_default is None]
+# The movement and its ledger lines in one statement.
+_ADD_MOVEMENT = Prepared(
+    text(
+        """
+        WITH movement AS (
+          INSERT INTO inventory_movement (
+            id, kind, item_id, order_id, quantity, reason, reference, counted, expected,
+            created_by)
+          VALUES (
+            :id, :kind, :item_id, :order_id, :quantity, :reason, :reference, :counted,
+            :expected, :created_by)
+          RETURNING *
+        ), lines AS (
+          INSERT INTO inventory_movement_line (
+            movement_id, item_id, warehouse_id, on_hand_delta, reserved_delta)
+          SELECT :id, l.*
+            FROM unnest(:line_item_ids, :line_warehouse_ids, :line_on_hand_deltas,
+                        :line_reserved_deltas) AS l
+        )
+        SELECT * FROM movement
+        """
+    ).bindparams(
+        *(bindparam(c.name, type_=untruncated(c.type)) for c in _MOVEMENT_COLUMNS),
+        bindparam("line_item_ids", type_=ARRAY(Uuid)),
+        bindparam("line_warehouse_ids", type_=ARRAY(Uuid)),
+        bindparam("line_on_hand_deltas", type_=ARRAY(Numeric(18, 3))),
+        bindparam("line_reserved_deltas", type_=ARRAY(Numeric(18, 3))),
+    )
+)
+
+
 async def add_movement(
     session: AsyncSession, movement: dict[str, Any], lines: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Books the movement and its ledger lines; returns the movement as stored."""
-    stored = (
-        await session.execute(insert(Movement).values(**movement).returning(*Movement.__table__.c))
-    ).one()
-    if lines:  # a count that confirms the balance books no line
-        rows = [{"movement_id": stored.id, **line} for line in lines]
-        await session.execute(insert(MovementLine), rows)
-    return dict(stored._mapping)
+    """Books the movement and its ledger lines (none for a count that confirms the balance);
+    returns the movement as stored."""
+    stored = await _ADD_MOVEMENT.one_or_none(
+        session,
+        **({c.name: None for c in _MOVEMENT_COLUMNS} | movement),
+        line_item_ids=[line["item_id"] for line in lines],
+        line_warehouse_ids=[line["warehouse_id"] for line in lines],
+        line_on_hand_deltas=[line.get("on_hand_delta", _ZERO) for line in lines],
+        line_reserved_deltas=[line.get("reserved_delta", _ZERO) for line in lines],
+    )
+    assert stored is not None
+    return stored
 
 
 # Stock reads ----------------------------------------------------------------------------------
@@ -307,7 +344,7 @@ _MOVEMENTS = KeysetQuery(
         ),
     },
 )
-_MOVEMENT_BY_ID = PreparedRead(_MOVEMENT_ROW.where(Movement.id == bindparam("movement_id")))
+_MOVEMENT_BY_ID = Prepared(_MOVEMENT_ROW.where(Movement.id == bindparam("movement_id")))
 
 
 async def movement_row(reader: AsyncConnection, movement_id: uuid.UUID) -> dict[str, Any] | None:
@@ -329,35 +366,41 @@ async def movement_rows(
 
 # What orders do to balances -------------------------------------------------------------------
 
-_ITEMS_BY_SKU = select(
-    Item.id, Item.sku, Item.name, Item.is_active, Item.vat_category, Item.unit_code
-).where(Item.sku == func.any(bindparam("skus", type_=ARRAY(String))))
+_ITEMS_BY_SKU = Prepared(
+    select(Item.id, Item.sku, Item.name, Item.is_active, Item.vat_category, Item.unit_code).where(
+        Item.sku == func.any(bindparam("skus", type_=ARRAY(String)))
+    )
+)
 
-_LOCK_BALANCES = text(
-    "SELECT item_id, on_hand, reserved FROM inventory_stock "
-    "WHERE warehouse_id = :warehouse_id AND item_id = ANY(:item_ids) "
-    "ORDER BY item_id FOR UPDATE"
-).bindparams(bindparam("item_ids", type_=ARRAY(Uuid)), bindparam("warehouse_id", type_=Uuid))
+_LOCK_BALANCES = Prepared(
+    text(
+        "SELECT item_id, on_hand, reserved FROM inventory_stock "
+        "WHERE warehouse_id = :warehouse_id AND item_id = ANY(:item_ids) "
+        "ORDER BY item_id FOR UPDATE"
+    ).bindparams(bindparam("item_ids", type_=ARRAY(Uuid)), bindparam("warehouse_id", type_=Uuid))
+)
 
-_APPLY_DELTAS = text(
-    "UPDATE inventory_stock AS s "
-    "SET on_hand = s.on_hand + d.on_hand_delta, reserved = s.reserved + d.reserved_delta, "
-    "updated_at = now() "
-    "FROM unnest(:item_ids, :on_hand_deltas, :reserved_deltas) "
-    "AS d(item_id, on_hand_delta, reserved_delta) "
-    "WHERE s.warehouse_id = :warehouse_id AND s.item_id = d.item_id "
-    "RETURNING s.item_id, s.on_hand, s.reserved"
-).bindparams(
-    bindparam("item_ids", type_=ARRAY(Uuid)),
-    bindparam("on_hand_deltas", type_=ARRAY(Numeric(18, 3))),
-    bindparam("reserved_deltas", type_=ARRAY(Numeric(18, 3))),
-    bindparam("warehouse_id", type_=Uuid),
+_APPLY_DELTAS = Prepared(
+    text(
+        "UPDATE inventory_stock AS s "
+        "SET on_hand = s.on_hand + d.on_hand_delta, reserved = s.reserved + d.reserved_delta, "
+        "updated_at = now() "
+        "FROM unnest(:item_ids, :on_hand_deltas, :reserved_deltas) "
+        "AS d(item_id, on_hand_delta, reserved_delta) "
+        "WHERE s.warehouse_id = :warehouse_id AND s.item_id = d.item_id "
+        "RETURNING s.item_id, s.on_hand, s.reserved"
+    ).bindparams(
+        bindparam("item_ids", type_=ARRAY(Uuid)),
+        bindparam("on_hand_deltas", type_=ARRAY(Numeric(18, 3))),
+        bindparam("reserved_deltas", type_=ARRAY(Numeric(18, 3))),
+        bindparam("warehouse_id", type_=Uuid),
+    )
 )
 
 
 async def items_by_sku(session: AsyncSession, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
-    rows = await session.execute(_ITEMS_BY_SKU, {"skus": list(skus)})
-    return {row.sku: dict(row._mapping) for row in rows}
+    rows = await _ITEMS_BY_SKU.all(session, skus=list(skus))
+    return {row["sku"]: row for row in rows}
 
 
 async def lock_balances(
@@ -365,10 +408,8 @@ async def lock_balances(
 ) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
     """(on_hand, reserved) of each item that has a balance there, locked in item-id order, so
     that two orders sharing items wait for each other instead of deadlocking."""
-    rows = await session.execute(
-        _LOCK_BALANCES, {"warehouse_id": warehouse_id, "item_ids": sorted(item_ids)}
-    )
-    return {row.item_id: (row.on_hand, row.reserved) for row in rows}
+    rows = await _LOCK_BALANCES.all(session, warehouse_id=warehouse_id, item_ids=sorted(item_ids))
+    return {row["item_id"]: (row["on_hand"], row["reserved"]) for row in rows}
 
 
 async def apply_deltas(
@@ -378,13 +419,11 @@ async def apply_deltas(
 ) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
     """Adds (item, on-hand delta, reserved delta) to balances already locked by
     `lock_balances`, in one statement; returns the new (on_hand, reserved) per item."""
-    rows = await session.execute(
-        _APPLY_DELTAS,
-        {
-            "warehouse_id": warehouse_id,
-            "item_ids": [d[0] for d in deltas],
-            "on_hand_deltas": [d[1] for d in deltas],
-            "reserved_deltas": [d[2] for d in deltas],
-        },
+    rows = await _APPLY_DELTAS.all(
+        session,
+        warehouse_id=warehouse_id,
+        item_ids=[d[0] for d in deltas],
+        on_hand_deltas=[d[1] for d in deltas],
+        reserved_deltas=[d[2] for d in deltas],
     )
-    return {row.item_id: (row.on_hand, row.reserved) for row in rows}
+    return {row["item_id"]: (row["on_hand"], row["reserved"]) for row in rows}

@@ -6,13 +6,23 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, bindparam, func, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
+from sqlalchemy import (
+    ColumnElement,
+    Uuid,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.orders import Order, OrderLine, SalesChannel
-from app.db.prepared import PreparedRead
+from app.db.prepared import Executor, Prepared, as_json, untruncated
 
 _LINES = (
     select(
@@ -50,8 +60,8 @@ def _visible(caller: ColumnElement[Any]) -> ColumnElement[bool]:
     return or_(caller.is_(None), Order.placed_by == caller)
 
 
-_BY_ID = PreparedRead(_ORDER_ROW.where(Order.id == bindparam("order_id"), _visible(_CALLER)))
-_BY_EXTERNAL_ID = PreparedRead(
+_BY_ID = Prepared(_ORDER_ROW.where(Order.id == bindparam("order_id"), _visible(_CALLER)))
+_BY_EXTERNAL_ID = Prepared(
     _ORDER_ROW.where(
         Order.placed_by == bindparam("placed_by"), Order.external_id == bindparam("external_id")
     )
@@ -68,25 +78,70 @@ _ORDERS = KeysetQuery(
 )
 
 
-async def insert_order(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored order's server-set columns; None when the client already placed an order
-    with this external id (the statement then waits for that order's transaction to end)."""
-    statement = (
-        insert(Order)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Order.placed_by, Order.external_id])
-        .returning(Order.version, Order.created_at, Order.updated_at)
+_LINE_COLUMNS = (
+    "line_no", "item_id", "sku", "name", "quantity", "unit_price", "vat_category", "vat_rate",
+    "net_amount",
+)  # fmt: skip
+# The order and its lines in one statement; the lines are only written when the order is, not
+# when this client's external order id was taken already.
+_INSERT_ORDER = Prepared(
+    text(
+        """
+        WITH placed AS (
+          INSERT INTO orders_order (
+            id, placed_by, placed_by_client, external_id, customer_id, warehouse_id, status,
+            currency, ship_to_name, ship_to_street, ship_to_postal_code, ship_to_city,
+            ship_to_country, net_total, vat_total, gross_total, vat_breakdown, reserve_until)
+          VALUES (
+            :id, :placed_by, :placed_by_client, :external_id, :customer_id, :warehouse_id,
+            :status, :currency, :ship_to_name, :ship_to_street, :ship_to_postal_code,
+            :ship_to_city, :ship_to_country, :net_total, :vat_total, :gross_total,
+            :vat_breakdown, :reserve_until)
+          ON CONFLICT (placed_by, external_id) DO NOTHING
+          RETURNING version, created_at, updated_at
+        ), lines AS (
+          INSERT INTO orders_order_line (
+            order_id, line_no, item_id, sku, name, quantity, unit_price, vat_category, vat_rate,
+            net_amount)
+          SELECT :id, l.*
+            FROM unnest(:line_no, :item_id, :sku, :name, :quantity, :unit_price, :vat_category,
+                        :vat_rate, :net_amount) AS l
+           WHERE EXISTS (SELECT FROM placed)
+        )
+        SELECT * FROM placed
+        """
+    ).bindparams(
+        *(
+            bindparam(c.name, type_=untruncated(c.type))
+            for c in Order.__table__.c
+            if c.server_default is None
+        ),
+        *(
+            bindparam(name, type_=ARRAY(untruncated(OrderLine.__table__.c[name].type)))
+            for name in _LINE_COLUMNS
+        ),
     )
-    row = (await session.execute(statement)).one_or_none()
-    return None if row is None else dict(row._mapping)
+)
+_DEFAULT_WAREHOUSE = Prepared(
+    select(SalesChannel.default_warehouse_id).where(
+        SalesChannel.client_id == bindparam("client_id")
+    )
+)
 
 
-async def insert_lines(session: AsyncSession, lines: Sequence[dict[str, Any]]) -> None:
-    await session.execute(insert(OrderLine), list(lines))
+async def insert_order(
+    session: AsyncSession, values: dict[str, Any], lines: Sequence[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Stores the order with its lines; its server-set columns, or None, storing nothing, when
+    the client already placed an order with this external id (the statement then waits for
+    that order's transaction to end)."""
+    params = values | {"vat_breakdown": as_json(values["vat_breakdown"])}
+    params |= {c: [line[c] for line in lines] for c in _LINE_COLUMNS}
+    return await _INSERT_ORDER.one_or_none(session, **params)
 
 
 async def order_row(
-    db: AsyncConnection, order_id: uuid.UUID, caller: uuid.UUID | None
+    db: Executor, order_id: uuid.UUID, caller: uuid.UUID | None
 ) -> dict[str, Any] | None:
     """The order with its lines; None when missing or not the client's (`caller`: the client,
     or None for a caller that sees every order)."""
@@ -94,7 +149,7 @@ async def order_row(
 
 
 async def order_by_external_id(
-    db: AsyncConnection, placed_by: uuid.UUID, external_id: str
+    db: Executor, placed_by: uuid.UUID, external_id: str
 ) -> dict[str, Any] | None:
     return await _BY_EXTERNAL_ID.one_or_none(db, placed_by=placed_by, external_id=external_id)
 
@@ -152,10 +207,8 @@ async def set_status(session: AsyncSession, order_id: uuid.UUID, status: str) ->
     return dict(row._mapping)
 
 
-async def default_warehouse(db: AsyncSession, client_id: uuid.UUID) -> uuid.UUID | None:
-    found: uuid.UUID | None = await db.scalar(
-        select(SalesChannel.default_warehouse_id).where(SalesChannel.client_id == client_id)
-    )
+async def default_warehouse(db: Executor, client_id: uuid.UUID) -> uuid.UUID | None:
+    found: uuid.UUID | None = await _DEFAULT_WAREHOUSE.scalar(db, client_id=client_id)
     return found
 
 

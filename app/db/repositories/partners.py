@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.partners import Partner, PartnerExternalId
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 
 ClientRef = ColumnElement[uuid.UUID] | uuid.UUID
 
@@ -53,9 +53,9 @@ _COLUMNS = list(Partner.__table__.c)
 _ANY_ROW = select(*_COLUMNS, null().label("external_id"))
 _VISIBLE_ROW = select(*_COLUMNS, _external_id_of(_CALLER)).where(visible_to(_CALLER))
 
-_BY_ID = PreparedRead(_ANY_ROW.where(Partner.id == bindparam("partner_id")))
-_VISIBLE_BY_ID = PreparedRead(_VISIBLE_ROW.where(Partner.id == bindparam("partner_id")))
-_BY_EXTERNAL_ID = PreparedRead(
+_BY_ID = Prepared(_ANY_ROW.where(Partner.id == bindparam("partner_id")))
+_VISIBLE_BY_ID = Prepared(_VISIBLE_ROW.where(Partner.id == bindparam("partner_id")))
+_BY_EXTERNAL_ID = Prepared(
     select(*_COLUMNS, PartnerExternalId.external_id)
     .join(PartnerExternalId, PartnerExternalId.partner_id == Partner.id)
     .where(
@@ -65,7 +65,7 @@ _BY_EXTERNAL_ID = PreparedRead(
 )
 _PARTNERS = KeysetQuery(_ANY_ROW, stamp=Partner.updated_at, ident=Partner.id)
 _VISIBLE_PARTNERS = KeysetQuery(_VISIBLE_ROW, stamp=Partner.updated_at, ident=Partner.id)
-_EXISTS = PreparedRead(select(Partner.id).where(Partner.id == bindparam("partner_id")))
+_EXISTS = Prepared(select(Partner.id).where(Partner.id == bindparam("partner_id")))
 
 
 async def partner_row(

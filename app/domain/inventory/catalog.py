@@ -271,7 +271,7 @@ async def require_active_warehouse(
 ) -> None:
     """For other areas: a ReferenceConflict naming `pointer` unless the warehouse exists and
     is active."""
-    warehouse = await repo.warehouse_row(await session.connection(), warehouse_id)
+    warehouse = await repo.warehouse_row(session, warehouse_id)
     if warehouse is None:
         raise missing(pointer, "no such warehouse")
     if not warehouse["is_active"]:

@@ -157,9 +157,7 @@ async def place_order(
     caller. A client's repeated external order id answers the order it placed before."""
     rules.check_lines([line.quantity for line in new.lines])
     if new.external_id is not None and caller.is_client:
-        existing = await repo.order_by_external_id(
-            await session.connection(), caller.id, new.external_id
-        )
+        existing = await repo.order_by_external_id(session, caller.id, new.external_id)
         if existing is not None:
             return Placed(existing, created=False)
     customer = await _customer(session, caller, new)
@@ -194,13 +192,6 @@ async def place_order(
         ],
         "reserve_until": new.reserve_until,
     }
-    stored = await repo.insert_order(session, values)
-    if stored is None:  # the same external id, placed concurrently, committed first
-        existing = await repo.order_by_external_id(
-            await session.connection(), caller.id, new.external_id or ""
-        )
-        assert existing is not None
-        return Placed(existing, created=False)
     lines: list[dict[str, Any]] = [
         {
             "order_id": order_id,
@@ -217,7 +208,11 @@ async def place_order(
         }
         for number, line in enumerate(new.lines, start=1)
     ]
-    await repo.insert_lines(session, lines)
+    stored = await repo.insert_order(session, values, lines)
+    if stored is None:  # the same external id, placed concurrently, committed first
+        existing = await repo.order_by_external_id(session, caller.id, new.external_id or "")
+        assert existing is not None
+        return Placed(existing, created=False)
     order = values | stored | {"lines": [_line_view(line) for line in lines]}
     await record_change(
         session,
@@ -320,7 +315,7 @@ async def _after_change(
         after={"status": status.value},
     )
     await publish(session, [_order_event(header)])
-    row = await repo.order_row(await session.connection(), header["id"], None)
+    row = await repo.order_row(session, header["id"], None)
     assert row is not None
     return row
 
