@@ -39,6 +39,10 @@ class Load:
     rps: float
     p50_ms: float
     p99_ms: float
+    # CPU time per request, of the server's processes and of all PostgreSQL processes: where
+    # the time goes when a path misses its target.
+    server_cpu_us: float = 0.0
+    db_cpu_us: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,31 @@ class Server:
     base: str
     env: dict[str, str]
     database_url: str
+    pid: int
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server (its process and its workers) and by every
+    PostgreSQL process on the machine (their own, not their children's)."""
+    server = database = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])
+        if int(entry.name) == server_pid or int(fields[1]) == server_pid:
+            server += ticks
+        elif name.startswith("postgres"):
+            database += ticks
+    return server / _TICKS, database / _TICKS
 
 
 def free_port() -> int:
@@ -103,13 +132,15 @@ def millis(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(path: Target, seconds: int, connections: int) -> Load:
+def wrk(path: Target, seconds: int, connections: int, server_pid: int | None = None) -> Load:
     cmd = ["wrk", "-t1", f"-c{path.connections or connections}", f"-d{seconds}s", "--latency"]
     if path.token:
         cmd += ["-H", f"Authorization: Bearer {path.token}"]
     if path.script:
         cmd += ["-s", str(path.script)]
+    before = _cpu_seconds(server_pid) if server_pid else (0.0, 0.0)
     out = subprocess.run([*cmd, path.url], capture_output=True, text=True, check=True).stdout
+    after = _cpu_seconds(server_pid) if server_pid else (0.0, 0.0)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
         raise RuntimeError(f"{path.url}: {non_2xx.group(1)} error responses\n{out}")
@@ -118,23 +149,29 @@ def wrk(path: Target, seconds: int, connections: int) -> Load:
     p99 = re.search(r"\s99%\s+(\S+)", out)
     if not (rps and p50 and p99):
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    return Load(float(rps.group(1)), millis(p50.group(1)), millis(p99.group(1)))
+    requests = max(float(rps.group(1)) * seconds, 1.0)
+    server_us, db_us = ((a - b) / requests * 1e6 for a, b in zip(after, before, strict=True))
+    return Load(float(rps.group(1)), millis(p50.group(1)), millis(p99.group(1)), server_us, db_us)
 
 
 def measure(
-    paths: dict[str, Target], *, seconds: int, rounds: int, connections: int
+    paths: dict[str, Target],
+    *,
+    seconds: int,
+    rounds: int,
+    connections: int,
+    server: Server | None = None,
 ) -> dict[str, Load]:
     for path in paths.values():  # warm up: pools, caches, code paths
         wrk(path, 2, connections)
+    pid = server.pid if server else None
     runs: dict[str, list[Load]] = {name: [] for name in paths}
     for _ in range(rounds):
         for name, path in paths.items():
-            runs[name].append(wrk(path, seconds, connections))
+            runs[name].append(wrk(path, seconds, connections, pid))
     return {
         name: Load(
-            statistics.median(r.rps for r in loads),
-            statistics.median(r.p50_ms for r in loads),
-            statistics.median(r.p99_ms for r in loads),
+            *(statistics.median(getattr(r, f) for r in loads) for f in Load.__dataclass_fields__)
         )
         for name, loads in runs.items()
     }
@@ -168,7 +205,7 @@ def served_app(workers: int = 1) -> Iterator[Server]:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_ready(f"{base}/readyz")
-            yield Server(base, env, database_url)
+            yield Server(base, env, database_url, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -191,9 +228,15 @@ def sign_in_admin(server: Server, email: str, password: str) -> tuple[str, str]:
 def report(results: dict[str, Load], floor: str, header: str) -> None:
     base = results[floor]
     print(header)
-    print(f"{'path':<16} {'req/s':>8} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 x fl':>9}")
+    print(
+        f"{'path':<16} {'req/s':>8} {'x floor':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 x fl':>9}"
+        f" {'app us/req':>11} {'db us/req':>10}"
+    )
     for name, load in results.items():
         print(
             f"{name:<16} {load.rps:>8.0f} {load.rps / base.rps:>8.2f} {load.p50_ms:>8.2f} "
             f"{load.p99_ms:>8.2f} {load.p99_ms / base.p99_ms:>9.2f}"
+            f" {load.server_cpu_us:>11.0f} {load.db_cpu_us:>10.0f}"
         )
+    if any(load.server_cpu_us for load in results.values()):
+        print("app/db us/req: CPU time per request of the server and of PostgreSQL")

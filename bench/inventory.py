@@ -181,7 +181,9 @@ def main() -> None:
             "stock_100_skus": Target(f"{stock}?{many}", token),
             "order_create": Target(f"{server.base}/", token, script, connections=32),
         }
-        results = measure(paths, seconds=args.seconds, rounds=args.rounds, connections=20)
+        results = measure(
+            paths, seconds=args.seconds, rounds=args.rounds, connections=20, server=server
+        )
         problems = asyncio.run(_check_books(server.database_url))
     report(
         results,

@@ -48,7 +48,11 @@ def main() -> None:
             "users_page": Target(f"{base}/api/v1/admin/users?limit=1", token),
         }
         results = measure(
-            paths, seconds=args.seconds, rounds=args.rounds, connections=args.connections
+            paths,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            connections=args.connections,
+            server=server,
         )
     report(
         results,
