@@ -13,7 +13,6 @@ from app.db.models import Order, Stock
 from tests.factories.inventory import ledger_disagreements
 from tests.factories.orders import ORDERS, open_shop
 
-
 # After the balances are locked and reserved, as the reservation is booked, the server ends
 # the connection, once (a sequence counts outside the transaction that dies).
 _KILL_ONCE = (
