@@ -106,7 +106,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     install_idempotency(app)
-    routers = (health, auth, admin, audit, inventory, partners, orders, events)
+    # Requests are matched against the routes in this order, one by one: probes (two routes)
+    # and the webshop's hot paths (stock, orders, the event feed) first.
+    routers = (health, inventory, orders, events, partners, auth, admin, audit)
     for router in (module.router for module in routers):
         app.include_router(router)
     install_docs(app)

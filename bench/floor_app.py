@@ -87,4 +87,8 @@ def create_bench_app() -> FastAPI:
         return StockPage(items=levels, next_cursor=None)
 
     app.include_router(router)
+    # Matched first: routes are tried in order, and the floor must not pay for walking the
+    # product's routes (which would flatter every ratio against it).
+    app.router.routes.insert(0, app.router.routes.pop())
+    app.router._mark_routes_changed()  # FastAPI caches the matching order by this version
     return app

@@ -13,9 +13,11 @@ from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.db.session import unit_of_work
 from app.http.idempotency import record_response
@@ -65,3 +67,19 @@ class OAuthTokenRoute(DatabaseRoute):
                 return oauth_error(request, HTTPStatus.BAD_REQUEST, "invalid_request", detail)
 
         return handle
+
+
+class AreaRouter(APIRouter):
+    """An area's router: a request whose path lies outside the router's prefix is turned away
+    before any of its routes is tried. Routes are matched one by one, in the order routers
+    were included (FastAPI 0.165: ~5 us a route, twice per request), so without this a route
+    near the end of the table paid ~300 us to be found (bench/inventory.py, floor_stock)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.prefix:
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if not path.startswith(self.prefix):
+                return Match.NONE, {}
+        return super().matches(scope)

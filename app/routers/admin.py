@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from app.domain.identity import clients, users
 from app.domain.identity.principal import Principal
@@ -19,7 +19,7 @@ from app.http.dependencies import (
     require,
 )
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.common import Page
 from app.schemas.identity import (
     ClientCreate,
@@ -36,7 +36,7 @@ from app.schemas.identity import (
 # otherwise answer a caller without the permission with 400 for a missing key, not 403).
 _USERS_ADMIN = require("users:admin")
 
-router = APIRouter(
+router = AreaRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
     route_class=DatabaseRoute,

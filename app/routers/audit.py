@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.domain.audit.service import list_events
 from app.http.conditional import cached_json
 from app.http.dependencies import PageParams, ReaderDep, require
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.audit import AuditEventRead
 from app.schemas.common import Instant, Page
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/audit", tags=["audit"], route_class=DatabaseRoute)
 
 # Stored values hold no control characters; PostgreSQL text cannot even take a NUL.
 Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]

@@ -7,7 +7,7 @@ import binascii
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Header, Request, Response, status
+from fastapi import Form, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.domain.identity import authentication as auth
@@ -26,7 +26,7 @@ from app.http.dependencies import (
     get_token_service,
 )
 from app.http.problems import oauth_error, problem_responses
-from app.http.routing import DatabaseRoute, OAuthTokenRoute
+from app.http.routing import AreaRouter, DatabaseRoute, OAuthTokenRoute
 from app.schemas.identity import (
     LogoutRequest,
     Me,
@@ -37,7 +37,7 @@ from app.schemas.identity import (
 )
 from app.schemas.problem import TokenProblem
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DatabaseRoute)
 
 GRANT_TYPES = ("password", "client_credentials", "refresh_token")
 FormText = Annotated[str | None, Form(max_length=1024)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.domain.events.service import (
     DEFAULT_FEED_PAGE,
@@ -16,10 +16,10 @@ from app.domain.events.types import FEED_PERMISSIONS, EventType
 from app.domain.identity.principal import Principal
 from app.http.conditional import cached_json
 from app.http.dependencies import ReaderDep, require
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.events import EventPage, EventRead
 
-router = APIRouter(prefix="/api/v1", tags=["events"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1", tags=["events"], route_class=DatabaseRoute)
 
 FEED_READER = require(*FEED_PERMISSIONS)
 

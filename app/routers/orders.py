@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from app.domain.identity.principal import Principal
 from app.domain.orders import service
@@ -22,11 +22,11 @@ from app.http.dependencies import (
     require,
 )
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.common import Page
 from app.schemas.orders import ChannelSettings, OrderCreate, OrderRead, ShipmentCreate
 
-router = APIRouter(prefix="/api/v1/orders", tags=["orders"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/orders", tags=["orders"], route_class=DatabaseRoute)
 
 READ = require("sales:orders:read", "orders:read")
 WRITE = require("sales:orders:write")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import Path, Request, Response, status
 
 from app.domain.identity.principal import Principal
 from app.domain.partners import rules, service
@@ -25,7 +25,7 @@ from app.http.dependencies import (
     require_client,
 )
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.common import Page
 from app.schemas.partners import PartnerCreate, PartnerRead, PartnerUpdate, PartnerUpsert
 
@@ -35,7 +35,7 @@ _PEOPLE_USE_IDS = "external ids are an integration client's own; people use /api
 _CLIENT_READ = require_client("sales:customers:read", "partners:read", why=_PEOPLE_USE_IDS)
 _CLIENT_WRITE = require_client("sales:customers:write", "partners:write", why=_PEOPLE_USE_IDS)
 
-router = APIRouter(prefix="/api/v1/partners", tags=["partners"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/partners", tags=["partners"], route_class=DatabaseRoute)
 
 Reader = Annotated[Principal, _READ]
 Writer = Annotated[Principal, _WRITE]

@@ -5,5 +5,6 @@ from fastapi import APIRouter
 from app.routers.inventory import items, movements, stock, warehouses
 
 router = APIRouter()
-for part in (items.router, warehouses.router, movements.router, stock.router):
+# Stock reads first: the webshop polls them (routes are matched in order).
+for part in (stock.router, items.router, warehouses.router, movements.router):
     router.include_router(part)

@@ -5,21 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from app.domain.identity.principal import Principal
 from app.domain.inventory import catalog
 from app.http.conditional import IfMatchHeader, cached_json, parse_if_match, version_etag
 from app.http.dependencies import Idempotent, PageParams, ReaderDep, SessionDep, actor_for, require
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.common import Page
 from app.schemas.inventory import ItemCreate, ItemRead, ItemUpdate, Sku
 
 READ = require("catalog:read", "inventory:read")
 WRITE = require("inventory:write")
 
-router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
 
 Writer = Annotated[Principal, WRITE]
 ItemId = Annotated[uuid.UUID, Path(description="The item's id")]

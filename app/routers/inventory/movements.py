@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from app.domain.identity.principal import Principal
 from app.domain.inventory import movements
 from app.domain.inventory.rules import MovementKind
 from app.http.dependencies import Idempotent, PageParams, ReaderDep, SessionDep, actor_for, require
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.inventory.items import WRITE
 from app.schemas.common import Page
 from app.schemas.inventory import MovementCreate, MovementRead
 
-router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
 
 LEDGER_READ = require("inventory:read")
 Writer = Annotated[Principal, WRITE]

@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from app.domain.identity.principal import Principal
 from app.domain.inventory import catalog
 from app.http.conditional import IfMatchHeader, parse_if_match, version_etag
 from app.http.dependencies import Idempotent, PageParams, ReaderDep, SessionDep, actor_for
 from app.http.problems import problem_responses
-from app.http.routing import DatabaseRoute
+from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.inventory.items import READ, WRITE
 from app.schemas.common import Page
 from app.schemas.inventory import WarehouseCreate, WarehouseRead, WarehouseUpdate
 
-router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
+router = AreaRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=DatabaseRoute)
 
 Writer = Annotated[Principal, WRITE]
 WarehouseId = Annotated[uuid.UUID, Path(description="The warehouse's id")]
