@@ -1,6 +1,7 @@
 """The webshop's paths against the floor of our stack, in one run (issue 7, item 9).
 
-Starts the app (one uvicorn worker) on a scratch database (TEST_DATABASE_URL's or DATABASE_URL's
+Starts the app as `backoffice serve` would (one uvicorn worker per CPU, at most 4; `--workers`
+to change it) on a scratch database (TEST_DATABASE_URL's or DATABASE_URL's
 server, else an embedded one), stocks 100 items through the API, registers a webshop client
 with a default warehouse and a customer, then loads with wrk (Debian package `wrk`):
 
@@ -17,7 +18,7 @@ oversold and that the ledger sums to every balance.
 Targets: stock_1_sku >= 0.60 x floor req/s with p99 <= 1.5 x floor p99 at 20 connections;
 stock_100_skus >= 2,000 pages/s; order_create >= 1,000 orders/s with p99 <= 30 ms at 32.
 
-Usage: .venv/bin/python bench/inventory.py [--seconds 5] [--rounds 3]
+Usage: .venv/bin/python bench/inventory.py [--seconds 5] [--rounds 3] [--workers N]
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from pathlib import Path
 
 import asyncpg
 from harness import Load, Server, Target, call, measure, report, served_app, sign_in_admin
+
+from app.cli import default_workers
 
 EMAIL = "bench-admin@example.com"
 PASSWORD = "bench password 1234"  # noqa: S105 (a throwaway scratch database)
@@ -163,10 +166,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=5, help="per path and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=default_workers(), help="uvicorn workers")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    with tempfile.TemporaryDirectory() as tmp, served_app() as server:
+    with tempfile.TemporaryDirectory() as tmp, served_app(args.workers) as server:
         _, admin = sign_in_admin(server, EMAIL, PASSWORD)
         skus, token = _stock_the_shop(server, admin)
         script = Path(tmp) / "order.lua"
@@ -188,7 +192,8 @@ def main() -> None:
     report(
         results,
         "floor_stock",
-        "one uvicorn worker; 20 connections (order_create: 32); medians of interleaved rounds",
+        f"{args.workers} uvicorn worker(s); 20 connections (order_create: 32); "
+        "medians of interleaved rounds",
     )
     _verdicts(results)
     if problems:
