@@ -5,21 +5,26 @@ leaves (FastAPI's post-response cleanup of `yield` dependencies would commit aft
 already saw 200), so a failing commit becomes an error response; the idempotency record of the
 request is written in the same transaction. A request that only reads (GET) gets a pooled
 connection outside any transaction: no BEGIN/COMMIT, no pre-ping round trip.
+
+The caller is authorized before FastAPI reads the body: a caller without the permission gets
+401/403 whatever it sent, never a 422 that answers for a route it may not use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
 from app.db.session import unit_of_work
+from app.http.dependencies import PermissionRequirement
 from app.http.idempotency import record_response
 from app.http.problems import oauth_error
 
@@ -37,16 +42,34 @@ class DatabaseRoute(APIRoute):
         async def handle_read(request: Request) -> Response:
             async with request.app.state.db.reader() as reader:
                 request.state.reader = reader
+                await self._authorize(request)
                 return await handler(request)
 
         async def handle_in_transaction(request: Request) -> Response:
             async with unit_of_work(request.app.state.db) as session:
                 request.state.session = session
+                await self._authorize(request)
                 response = await handler(request)
                 await record_response(request, session, response)
             return response
 
         return handle_read if self.reads_only else handle_in_transaction
+
+    async def _authorize(self, request: Request) -> None:
+        """The route's permission checks, ahead of its other dependencies (they run again
+        among them, on the caller already authenticated)."""
+        requirements: list[PermissionRequirement] | None = getattr(self, "_requirements", None)
+        if requirements is None:
+            requirements = self._requirements = list(_requirements(self.dependant))
+        for requirement in requirements:
+            await requirement(request)
+
+
+def _requirements(dependant: Dependant) -> Iterator[PermissionRequirement]:
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, PermissionRequirement):
+            yield sub.call
+        yield from _requirements(sub)
 
 
 class OAuthTokenRoute(DatabaseRoute):

@@ -187,6 +187,31 @@ async def test_each_role_gets_exactly_what_its_permissions_allow(
             assert response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("role", [None, *ROLES])
+async def test_a_caller_without_the_permission_is_refused_before_its_body_is_read(
+    app: FastAPI, client: httpx.AsyncClient, role: str | None
+) -> None:
+    """A body that is not even JSON gets 401/403 from a route the caller may not use, not a
+    422 that would answer for the route."""
+    headers = await auth_headers(app, role) if role else {}
+    refused = [
+        e
+        for e in _endpoints(app)
+        if e.body == "json"
+        and not e.public
+        and (role is None or not e.admits(ROLES[role].permissions, ROLES[role].holder))
+    ]
+    for endpoint in refused:
+        kwargs = endpoint.request_kwargs() | {"content": b'{"not json'}
+        del kwargs["json"]
+        response = await client.request(
+            **kwargs, headers=headers | {"Content-Type": "application/json"}
+        )
+        assert response.status_code == (403 if role else 401), (
+            f"{endpoint} as {role or 'anonymous'}: {response.status_code} {response.text}"
+        )
+
+
 # (c) What each operation must require, written down independently of the routes themselves,
 # so a route guarded by the wrong permission fails here. SIGNED_IN: any authenticated caller;
 # "a|b": a caller holding a or b; a trailing CLIENTS_ONLY: integration clients only.
