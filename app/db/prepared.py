@@ -2,15 +2,15 @@
 
 SQLAlchemy's execution path costs more per call than the query itself on a single-row read
 (bench/request_overhead.py; measured on this machine: ~240 us CPU per call through Core with a
-constant statement, ~150 us through asyncpg directly; an ORM-enabled bulk INSERT through a
-session costs ~600 us). The statement is still written in Core against the models, and runs
+constant statement, ~150 us through asyncpg directly; an ORM-enabled INSERT through a session
+costs several times that). The statement is still written in Core against the models, and runs
 on the request's own pooled connection, inside its transaction when it has one (in tests, the
 test's); only the execution skips SQLAlchemy's layers. Given a session, a statement runs in
-its transaction. Meant for statements whose parameters
-and columns asyncpg converts by itself (uuid, text, numbers, timestamps, arrays); JSON
-parameters are passed as JSON text (`as_json`). Errors the server reports are raised as
-SQLAlchemy's, as through a session (IntegrityError for a constraint, DataError for a value);
-other errors (a lost connection) are the driver's own, which the error handlers know.
+the session's transaction. Meant for statements whose parameters and columns asyncpg converts
+by itself (uuid, text, numbers, timestamps, arrays); JSON parameters are passed as JSON text
+(`as_json`). Errors the server reports are raised as SQLAlchemy's, as through a session
+(IntegrityError for a constraint, DataError for a value); other errors (a lost connection) are
+the driver's own, which the error handlers know.
 """
 
 from __future__ import annotations
