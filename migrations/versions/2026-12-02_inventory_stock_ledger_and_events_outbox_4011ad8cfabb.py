@@ -72,7 +72,7 @@ def upgrade() -> None:
             server_default=sa.text("0"),
             nullable=False,
         ),
-        sa.Column("weight_kg", sa.Numeric(precision=18, scale=3), nullable=True),
+        sa.Column("weight_kg", sa.Numeric(precision=12, scale=3), nullable=True),
         sa.Column("hs_code", sa.String(length=10), nullable=True),
         sa.Column("country_of_origin", sa.String(length=2), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
