@@ -26,7 +26,9 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
         yield from _calls(sub)
 
 
-def permission_requirements(route: RouteContext) -> list[PermissionRequirement]:
+def permission_requirements(route: RouteContext | APIRoute) -> list[PermissionRequirement]:
+    """Every PermissionRequirement in the route's dependency tree (the route class runs them
+    first; the contract and the route-table tests read them)."""
     return [c for c in _calls(route.dependant) if isinstance(c, PermissionRequirement)]
 
 

@@ -12,21 +12,20 @@ The caller is authorized before FastAPI reads the body: a caller without the per
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
 from app.db.session import unit_of_work
-from app.http.dependencies import PermissionRequirement
 from app.http.idempotency import record_response
 from app.http.problems import oauth_error
+from app.http.route_policy import permission_requirements
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
@@ -38,38 +37,29 @@ class DatabaseRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        # The route's permission checks, run ahead of its other dependencies (they run again
+        # among them, on the caller already authenticated).
+        requirements = permission_requirements(self)
+
+        async def authorize(request: Request) -> None:
+            for requirement in requirements:
+                await requirement(request)
 
         async def handle_read(request: Request) -> Response:
             async with request.app.state.db.reader() as reader:
                 request.state.reader = reader
-                await self._authorize(request)
+                await authorize(request)
                 return await handler(request)
 
         async def handle_in_transaction(request: Request) -> Response:
             async with unit_of_work(request.app.state.db) as session:
                 request.state.session = session
-                await self._authorize(request)
+                await authorize(request)
                 response = await handler(request)
                 await record_response(request, session, response)
             return response
 
         return handle_read if self.reads_only else handle_in_transaction
-
-    async def _authorize(self, request: Request) -> None:
-        """The route's permission checks, ahead of its other dependencies (they run again
-        among them, on the caller already authenticated)."""
-        requirements: list[PermissionRequirement] | None = getattr(self, "_requirements", None)
-        if requirements is None:
-            requirements = self._requirements = list(_requirements(self.dependant))
-        for requirement in requirements:
-            await requirement(request)
-
-
-def _requirements(dependant: Dependant) -> Iterator[PermissionRequirement]:
-    for sub in dependant.dependencies:
-        if isinstance(sub.call, PermissionRequirement):
-            yield sub.call
-        yield from _requirements(sub)
 
 
 class OAuthTokenRoute(DatabaseRoute):
