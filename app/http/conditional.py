@@ -58,9 +58,10 @@ def _etag_matches_any(etag: str, header: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
-def cached_json(request: Request, body: BaseModel, *, max_age: int = 0) -> Response:
-    """Serialize `body` with an ETag of its content; answer 304 when the client has it."""
-    content = body.model_dump_json().encode()
+def cached_json(request: Request, body: BaseModel | bytes, *, max_age: int = 0) -> Response:
+    """Serialize `body` (or send JSON already serialized) with an ETag of its content; answer
+    304 when the client has it."""
+    content = body if isinstance(body, bytes) else body.model_dump_json().encode()
     etag = f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={max_age}, must-revalidate"}
     inm = request.headers.get("if-none-match")

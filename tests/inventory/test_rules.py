@@ -52,11 +52,6 @@ def test_quantities_are_positive_with_at_most_three_decimals(value: str, ok: boo
             rules.check_quantity(Decimal(value), "/q")
 
 
-def test_available_for_sale_keeps_the_safety_stock_back_and_never_goes_below_zero() -> None:
-    assert rules.available_for_sale(Decimal(10), Decimal(3), Decimal(2)) == Decimal(5)
-    assert rules.available_for_sale(Decimal(3), Decimal(2), Decimal(5)) == Decimal(0)
-
-
 def test_a_transfer_has_two_legs_in_warehouse_order() -> None:
     a, b = sorted([uuid.uuid4(), uuid.uuid4()])
     for source, target in ((a, b), (b, a)):

@@ -13,13 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Numeric,
     String,
+    Text,
     Uuid,
     bindparam,
     cast,
     func,
     literal_column,
+    null,
     select,
     text,
     update,
@@ -28,8 +31,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, ins
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
+from app.db.json_text import decimal_text, timestamp_text
 from app.db.keyset import KeysetQuery, PageRequest
-from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
+from app.db.models.inventory import Item, Movement, MovementLine, Quantity, Stock, Warehouse
 from app.db.prepared import Executor, Prepared, untruncated
 
 _ITEMS = KeysetQuery(
@@ -210,20 +214,40 @@ async def add_movement(
 
 
 # Stock reads ----------------------------------------------------------------------------------
+# Pages are rendered by PostgreSQL (KeysetQuery.json_page): a 100-SKU page costs the app a
+# fraction of building and validating its models. The objects are StockLevel's, key for key.
 
-_PER_WAREHOUSE_COLUMNS: list[Any] = [
-    Stock.id,
-    Stock.item_id,
-    Item.sku,
-    Stock.warehouse_id,
-    Warehouse.code.label("warehouse_code"),
-    Stock.on_hand,
-    Stock.reserved,
-    Item.safety_stock,
-    Stock.updated_at,
-]
+
+def _stock_level(row: Any, *, per_warehouse: bool) -> list[ColumnElement[Any]]:
+    available = row.on_hand - row.reserved
+    # What the shop may sell: available stock above the safety stock, never below zero.
+    for_sale = func.greatest(available - row.safety_stock, 0)
+    no_warehouse = null()
+    return [
+        row.item_id.label("item_id"),
+        row.sku.label("sku"),
+        (row.warehouse_id if per_warehouse else cast(no_warehouse, Uuid)).label("warehouse_id"),
+        (row.warehouse_code if per_warehouse else cast(no_warehouse, Text)).label("warehouse_code"),
+        decimal_text(row.on_hand, Quantity).label("on_hand"),
+        decimal_text(row.reserved, Quantity).label("reserved"),
+        decimal_text(available, Quantity).label("available"),
+        decimal_text(for_sale, Quantity).label("available_for_sale"),
+        timestamp_text(row.updated_at).label("updated_at"),
+    ]
+
+
 _PER_WAREHOUSE = KeysetQuery(
-    select(*_PER_WAREHOUSE_COLUMNS)
+    select(
+        Stock.id,
+        Stock.item_id,
+        Item.sku,
+        Stock.warehouse_id,
+        Warehouse.code.label("warehouse_code"),
+        Stock.on_hand,
+        Stock.reserved,
+        Item.safety_stock,
+        Stock.updated_at,
+    )
     .join(Item, Item.id == Stock.item_id)
     .join(Warehouse, Warehouse.id == Stock.warehouse_id),
     stamp=Stock.updated_at,
@@ -232,6 +256,7 @@ _PER_WAREHOUSE = KeysetQuery(
         "skus": lambda value: Item.sku == func.any(cast(value, ARRAY(String))),
         "warehouse_id": lambda value: Stock.warehouse_id == value,
     },
+    render=lambda row: _stock_level(row, per_warehouse=True),
 )
 
 # One row per item, summed over its warehouses. Grouping by the item's own columns lets
@@ -255,25 +280,23 @@ _SUMMED_QUERY = KeysetQuery(
     stamp=_SUMMED.c.updated_at,
     ident=_SUMMED.c.id,
     filters={"skus": lambda value: _SUMMED.c.sku == func.any(cast(value, ARRAY(String)))},
+    render=lambda row: _stock_level(row, per_warehouse=False),
 )
 
 
-async def stock_per_warehouse(
+async def stock_page(
     reader: AsyncConnection,
     page: PageRequest,
     *,
     skus: Sequence[str] | None,
     warehouse_id: uuid.UUID | None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    return await _PER_WAREHOUSE.page(
-        reader, page, skus=list(skus) if skus else None, warehouse_id=warehouse_id
-    )
-
-
-async def stock_summed(
-    reader: AsyncConnection, page: PageRequest, *, skus: Sequence[str] | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    return await _SUMMED_QUERY.page(reader, page, skus=list(skus) if skus else None)
+    per_warehouse: bool,
+) -> tuple[str, str | None]:
+    """Stock levels as the JSON text of a page's objects (comma-separated), and the cursor."""
+    skus = list(skus) if skus else None
+    if per_warehouse or warehouse_id is not None:
+        return await _PER_WAREHOUSE.json_page(reader, page, skus=skus, warehouse_id=warehouse_id)
+    return await _SUMMED_QUERY.json_page(reader, page, skus=skus)
 
 
 _LOW = (

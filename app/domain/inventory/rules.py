@@ -96,11 +96,6 @@ def check_quantity(value: Decimal, pointer: str, *, allow_zero: bool = False) ->
     return value
 
 
-def available_for_sale(on_hand: Decimal, reserved: Decimal, safety_stock: Decimal) -> Decimal:
-    """What the shop may sell: available stock above the safety stock, never below zero."""
-    return max(Decimal(0), on_hand - reserved - safety_stock)
-
-
 @dataclass(frozen=True, slots=True)
 class Leg:
     """What a movement does to one balance."""

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.keyset import PageRequest
 from app.db.repositories import inventory as repo
-from app.domain.inventory.rules import available_for_sale
-
-
-def _with_availability(row: dict[str, Any]) -> dict[str, Any]:
-    on_hand: Decimal = row["on_hand"]
-    reserved: Decimal = row["reserved"]
-    row["available"] = on_hand - reserved
-    row["available_for_sale"] = available_for_sale(on_hand, reserved, row.pop("safety_stock"))
-    return row
 
 
 async def stock_levels(
@@ -29,18 +19,14 @@ async def stock_levels(
     skus: Sequence[str] | None = None,
     warehouse_id: uuid.UUID | None = None,
     per_warehouse: bool = False,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[str, str | None]:
     """Per item summed over warehouses, or per item and warehouse (always so when a warehouse
-    is given). `available_for_sale` keeps the item's safety stock back."""
-    if per_warehouse or warehouse_id is not None:
-        rows, cursor = await repo.stock_per_warehouse(
-            reader, page, skus=skus, warehouse_id=warehouse_id
-        )
-    else:
-        rows, cursor = await repo.stock_summed(reader, page, skus=skus)
-        for row in rows:
-            row["warehouse_id"] = row["warehouse_code"] = None
-    return [_with_availability(row) for row in rows], cursor
+    is given), as the JSON text of the page's stock levels (comma-separated objects) and the
+    next cursor. `available = on_hand - reserved`; `available_for_sale` is what is available
+    above the item's safety stock, never below zero."""
+    return await repo.stock_page(
+        reader, page, skus=skus, warehouse_id=warehouse_id, per_warehouse=per_warehouse
+    )
 
 
 async def low_stock(
