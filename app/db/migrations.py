@@ -22,6 +22,12 @@ def alembic_config(url: URL | None = None) -> Config:
     return config
 
 
+def declared_by_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name`: what autogenerate compares. The job queue's tables are
+    procrastinate's, built from its own SQL (see the jobs migration), not from models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def upgrade_to_head(url: URL) -> None:
     """Runs synchronously (alembic's env.py starts its own event loop)."""
     command.upgrade(alembic_config(url), "head")

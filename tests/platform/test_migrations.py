@@ -9,11 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import models  # noqa: F401
 from app.db.base import Base
+from app.db.migrations import declared_by_models
 
 
 def _diff(sync_connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        sync_connection, opts={"compare_type": True, "compare_server_default": True}
+        sync_connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_name": declared_by_models,
+        },
     )
     return list(compare_metadata(context, Base.metadata))
 
