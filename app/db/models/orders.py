@@ -21,6 +21,7 @@ from app.db.base import Base, Timestamps
 Money = Numeric(18, 2)
 Quantity = Numeric(18, 3)
 ORDER_STATUSES = ("reserved", "partially_shipped", "fulfilled", "cancelled", "expired")
+OPEN_STATUSES = ("reserved", "partially_shipped")
 
 
 class Order(Timestamps, Base):
@@ -34,6 +35,16 @@ class Order(Timestamps, Base):
         CheckConstraint("gross_total = net_total + vat_total", name="gross_is_net_plus_vat"),
         Index(None, "updated_at", "id"),
         Index(None, "placed_by", "updated_at", "id"),
+        # The worker's look for reservations that have run out.
+        Index(
+            "ix_orders_order_open_reserve_until",
+            "reserve_until",
+            postgresql_where=text(
+                "reserve_until IS NOT NULL AND status IN ("
+                + ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+                + ")"
+            ),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, ins
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
-from app.db.models.orders import Order, OrderLine, SalesChannel
+from app.db.models.orders import OPEN_STATUSES, Order, OrderLine, SalesChannel
 from app.db.prepared import Executor, Prepared, as_json, untruncated
 
 _LINES = (
@@ -175,6 +176,21 @@ async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> dict[str, An
         )
     ).one_or_none()
     return None if row is None else dict(row._mapping)
+
+
+async def lock_overdue_orders(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Open orders whose reservation ran out by `now`, oldest first, locked. Orders another
+    transaction has locked are skipped, not waited for."""
+    # The statuses as literals, so the planner sees the partial index's predicate hold.
+    is_open = Order.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
+    rows = await session.scalars(
+        select(Order.id)
+        .where(Order.reserve_until <= now, is_open)
+        .order_by(Order.reserve_until, Order.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
 
 
 async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -376,6 +376,13 @@ async def cancel_order(
     stays shipped."""
     order = await _lock(session, caller, order_id, expected)
     rules.check_open(OrderStatus(order.header["status"]), "cancelled")
+    return await _close(session, actor, order, OrderStatus.cancelled, "orders.order.cancel")
+
+
+async def _close(
+    session: AsyncSession, actor: Actor, order: _Locked, status: OrderStatus, action: str
+) -> dict[str, Any]:
+    """Releases what the open order still holds reserved and gives it its final status."""
     by_item: dict[uuid.UUID, Decimal] = {}
     for line in order.lines:
         left = line["quantity"] - line["shipped"]
@@ -383,12 +390,28 @@ async def cancel_order(
     await reservations.release_for_order(
         session,
         actor,
-        order_id=order_id,
+        order_id=order.header["id"],
         warehouse_id=order.header["warehouse_id"],
         quantities=by_item,
         skus=order.skus,
     )
-    return await _after_change(session, actor, order, OrderStatus.cancelled, "orders.order.cancel")
+    return await _after_change(session, actor, order, status, action)
+
+
+async def expire_overdue_orders(
+    session: AsyncSession, actor: Actor, *, now: datetime, limit: int
+) -> int:
+    """Expires up to `limit` open orders whose `reserve_until` has passed: what they still
+    hold reserved is released (a release movement, stock and order events) and their status
+    becomes `expired`. Orders another transaction holds are left to it, so however many
+    workers run this, an order expires once. Returns how many expired."""
+    overdue = await repo.lock_overdue_orders(session, now, limit)
+    for order_id in overdue:
+        header = await repo.lock_order(session, order_id)
+        assert header is not None  # locked by lock_overdue_orders
+        order = _Locked(header, await repo.lines_of(session, order_id))
+        await _close(session, actor, order, OrderStatus.expired, "orders.order.expire")
+    return len(overdue)
 
 
 async def set_default_warehouse(
