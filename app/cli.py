@@ -1,4 +1,4 @@
-"""The `backoffice` command: serve, migrate, create-user, demo-data, openapi."""
+"""The `backoffice` command: serve, worker, migrate, create-user, demo-data, purge, openapi."""
 
 from __future__ import annotations
 
@@ -23,17 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Environment, Settings, describe_settings_error
 from app.db.embedded import DATABASE_NAME, EmbeddedPostgres, pgdata_dir
 from app.db.engine import Database
-from app.db.migrations import upgrade_to_head
+from app.db.migrations import head_revisions, upgrade_to_head
 from app.db.session import unit_of_work
 from app.devdata.identity import DemoResult, load_demo_data
 from app.devdata.inventory import load_demo_inventory
 from app.devdata.partners import load_demo_partners
 from app.devdata.readme import README_PATH, render_readme
 from app.domain.actor import CLI_ACTOR
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, Unavailable
 from app.domain.identity.users import NewUser, create_user
+from app.domain.readiness import schema_revision
 from app.domain.retention import purge_expired_records
 from app.http.openapi import CONTRACT_PATH, render_contract
+from app.jobs.worker import run_worker
+from app.logging_setup import configure_logging
 from app.main import create_app, signing_key_for
 from app.schemas.identity import Email
 from app.security.keys import InvalidSigningKey
@@ -161,11 +164,23 @@ def serve(
         int | None,
         typer.Option(help="Worker processes (default: one per CPU, at most 4).", min=1),
     ] = None,
+    with_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--with-worker/--without-worker",
+            help="Also run the job worker in each server process "
+            "(default: on in development, off in production, where `backoffice worker` runs).",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API (docs at /docs)."""
     settings = load_settings(data_dir)
     _ensure_signing_key(settings)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if with_worker is None:
+        with_worker = settings.environment is Environment.development
+    # The server processes read their settings from the environment.
+    os.environ["BACKOFFICE_IN_PROCESS_WORKER"] = "true" if with_worker else "false"
     workers = workers or default_workers()
     if workers > 1:
         supervise_workers()
@@ -186,6 +201,37 @@ def serve(
             server_header=False,
             timeout_graceful_shutdown=10,
         )
+
+
+@cli.command()
+def worker(
+    data_dir: DataDirOption = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Jobs run at once (env BACKOFFICE_WORKER_CONCURRENCY).", min=1),
+    ] = None,
+) -> None:
+    """Run the job worker until SIGTERM/Ctrl-C: expires reservations, purges expired records.
+
+    Run one or more beside the API in production; the schema must be migrated (serve or
+    `backoffice migrate` does that)."""
+    settings = load_settings(data_dir)
+    configure_logging(settings.log_level)
+    with database(settings) as ready:
+        asyncio.run(_work(ready, concurrency or ready.worker_concurrency))
+
+
+async def _work(settings: Settings, concurrency: int) -> None:
+    db = Database.from_settings(settings)
+    try:
+        await schema_revision(db, head_revisions())
+        typer.echo(f"Worker running {concurrency} job(s) at once; Ctrl-C stops it.", err=True)
+        await run_worker(settings, db, concurrency=concurrency)
+    except Unavailable as exc:
+        typer.echo(f"backoffice: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        await db.dispose()
 
 
 @cli.command()
@@ -266,7 +312,7 @@ def demo_data(data_dir: DataDirOption = None) -> None:
 def purge(data_dir: DataDirOption = None) -> None:
     """Delete expired idempotency keys, old login-failure counters and expired refresh tokens.
 
-    Run it daily (cron, a Kubernetes CronJob, a systemd timer)."""
+    The job worker does this every hour by itself; this command is for doing it now."""
     settings = load_settings(data_dir)
     window = timedelta(seconds=settings.login_window_seconds)
     with database(settings) as ready:

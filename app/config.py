@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_window_seconds: Annotated[int, Field(ge=1)] = 900
 
+    # The job worker: jobs run at once per worker process. `in_process_worker` runs one inside
+    # each server process (what `backoffice serve --with-worker` sets).
+    worker_concurrency: Annotated[int, Field(ge=1, le=100)] = 4
+    in_process_worker: bool = False
+    # A worker reports it is alive this often; one silent for three times as long is taken
+    # for dead, and the jobs it was running are run again.
+    worker_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+
     # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, comma-separated,
     # or "*"). Empty: the peer address is the client, whatever a header claims.
     forwarded_allow_ips: str = ""
@@ -149,6 +157,18 @@ class Settings(BaseSettings):
         if self.database_url is None:
             raise RuntimeError("no DATABASE_URL: start the embedded database first")
         return to_async_url(self.database_url)
+
+    @property
+    def worker_presumed_dead_seconds(self) -> float:
+        return 3 * self.worker_heartbeat_seconds
+
+    @property
+    def libpq_database_url(self) -> str:
+        """The database URL for libpq-based drivers (the job queue's psycopg)."""
+        if self.database_url is None:
+            raise RuntimeError("no DATABASE_URL: start the embedded database first")
+        url = make_url(self.database_url)
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def describe_settings_error(error: Exception) -> str:

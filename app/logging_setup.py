@@ -53,3 +53,6 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # The job queue logs each job's start and end at INFO: lines every few seconds that say
+    # nothing went wrong. Its warnings and errors (a failed job) still come through.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING if level == "INFO" else level)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -22,6 +22,7 @@ from app.http.idempotency import install_idempotency
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
+from app.jobs.worker import in_process_worker
 from app.logging_setup import configure_logging
 from app.routers import admin, audit, auth, events, health, inventory, orders, partners
 from app.security.keys import load_signing_key, pseudonym_key
@@ -56,6 +57,11 @@ def revocation_listener(db: Database, cache: GenerationCache) -> ChannelListener
     return ChannelListener(db.engine, REVOCATION_CHANNEL, subscriber)
 
 
+def _worker_if_wanted(settings: Settings, db: Database) -> AbstractAsyncContextManager[None]:
+    """The in-process job worker, when the settings ask for one (`serve --with-worker`)."""
+    return in_process_worker(settings, db) if settings.in_process_worker else nullcontext()
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -70,7 +76,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Everything allocated at start-up lives forever: keep it out of the GC's full scans.
         gc.collect()
         gc.freeze()
-        async with stop_when_orphaned():
+        async with stop_when_orphaned(), _worker_if_wanted(settings, db):
             yield
         await listener.stop()
         await db.dispose()

@@ -1,0 +1,58 @@
+"""Running the worker: from `backoffice worker`, or inside a server process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from app.config import Settings
+from app.db.engine import Database
+from app.jobs.queue import job_queue
+
+# Running jobs get this long to finish when the worker stops; then they are aborted (and,
+# having not committed, retried by the next worker).
+GRACEFUL_SECONDS = 10.0
+
+
+async def run_worker(
+    settings: Settings,
+    db: Database,
+    *,
+    concurrency: int,
+    wait: bool = True,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Runs jobs until stopped (SIGTERM/SIGINT with signal handlers, or cancellation); with
+    `wait=False`, until the queue is empty. Stopping lets running jobs finish first."""
+    queue = job_queue(settings)
+    async with queue.open_async():
+        await queue.run_worker_async(
+            concurrency=concurrency,
+            wait=wait,
+            install_signal_handlers=install_signal_handlers,
+            shutdown_graceful_timeout=GRACEFUL_SECONDS,
+            delete_jobs="successful",  # failed ones stay, to be looked into
+            update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=settings.worker_presumed_dead_seconds,
+            additional_context={"db": db, "settings": settings},
+        )
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(settings: Settings, db: Database) -> AsyncIterator[None]:
+    """A worker running beside the app while the block runs (the server's lifespan)."""
+    task = asyncio.get_running_loop().create_task(
+        run_worker(
+            settings,
+            db,
+            concurrency=settings.worker_concurrency,
+            install_signal_handlers=False,  # the server's own handlers stop the app
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
