@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # for dead, and the jobs it was running are run again.
     worker_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
 
+    # Webhook target hosts exempt from the public-address check (comma-separated host names or
+    # addresses): a receiver inside the network. Empty: every target must be public.
+    webhook_allowed_hosts: str = ""
+
     # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, comma-separated,
     # or "*"). Empty: the peer address is the client, whatever a header claims.
     forwarded_allow_ips: str = ""
@@ -131,6 +135,11 @@ class Settings(BaseSettings):
                 except ValueError as exc:
                     raise ValueError(f"{entry!r} is not an IP address or network") from exc
         return ",".join(entries)
+
+    @property
+    def webhook_hosts_allowed(self) -> frozenset[str]:
+        hosts = (h.strip().lower() for h in self.webhook_allowed_hosts.split(","))
+        return frozenset(h for h in hosts if h)
 
     @property
     def trusted_proxies(self) -> list[str]:

@@ -24,7 +24,17 @@ from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.jobs.worker import in_process_worker
 from app.logging_setup import configure_logging
-from app.routers import admin, audit, auth, events, health, inventory, orders, partners
+from app.routers import (
+    admin,
+    audit,
+    auth,
+    events,
+    health,
+    inventory,
+    orders,
+    partners,
+    webhooks,
+)
 from app.security.keys import load_signing_key, pseudonym_key
 from app.security.tokens import SigningKey, TokenService
 from app.supervision import stop_when_orphaned
@@ -114,7 +124,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_idempotency(app)
     # Requests are matched against the routes in this order, one by one: probes (two routes)
     # and the webshop's hot paths (stock, orders, the event feed) first.
-    routers = (health, inventory, orders, events, partners, auth, admin, audit)
+    routers = (health, inventory, orders, events, partners, webhooks, auth, admin, audit)
     for router in (module.router for module in routers):
         app.include_router(router)
     install_docs(app)

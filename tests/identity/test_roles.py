@@ -39,7 +39,7 @@ def test_every_client_role_is_front_office(role: str) -> None:
 
 # Written down independently of the table: which areas serve the front office. A permission
 # filed under the wrong office (say `hr:salary:read` as front office) fails here.
-FRONT_OFFICE_AREAS = {"catalog", "sales", "frontdesk", "directory", "self"}
+FRONT_OFFICE_AREAS = {"catalog", "sales", "frontdesk", "directory", "self", "webhooks"}
 BACK_OFFICE_AREAS = {
     "users",
     "audit",

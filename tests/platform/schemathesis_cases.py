@@ -13,6 +13,7 @@ from app.http.idempotency import IDEMPOTENCY_HEADER
 
 VALID_VAT_ID = "DE136695976"
 VALID_GTIN = "4006381333931"
+PUBLIC_TARGET = "https://93.184.215.14/hooks/backoffice"  # a public address, no DNS needed
 ROLE_FLAGS = ("is_customer", "is_supplier")
 
 
@@ -29,6 +30,8 @@ def complete_positive_case(case: schemathesis.Case) -> None:
       out keeps the case what it claims to be. Fuzzed cases do send conforming values.
     * `vat_id`, `gtin`: VAT ids and GTINs have check digits the schema cannot describe; a
       random one that fits the documented pattern is rightly refused with 422.
+    * `url` (webhook targets): whether a host resolves to public addresses only is not in the
+      schema; a drawn host that resolves nowhere, or to a private address, is rightly refused.
     * `is_customer`/`is_supplier`: a partner needs one of them. The create body's schema says
       so, but whether a partial update leaves a role depends on the stored partner; a body
       that sets the role flags it sends to false is given a role.
@@ -48,6 +51,8 @@ def complete_positive_case(case: schemathesis.Case) -> None:
         case.body["vat_id"] = VALID_VAT_ID
     if isinstance(case.body, dict) and isinstance(case.body.get("gtin"), str):
         case.body["gtin"] = VALID_GTIN
+    if isinstance(case.body, dict) and isinstance(case.body.get("url"), str):
+        case.body["url"] = PUBLIC_TARGET
     roles = [case.body.get(r) for r in ROLE_FLAGS] if isinstance(case.body, dict) else []
     if isinstance(case.body, dict) and any(r is False for r in roles) and True not in roles:
         case.body["is_customer"] = True

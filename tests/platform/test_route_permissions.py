@@ -266,6 +266,11 @@ EXPECTED_GUARDS: dict[str, str] = {
     "partners_update_partner": "partners:write|sales:customers:write",
     "partners_get_partner_by_external_id": "partners:read|sales:customers:read" + CLIENTS_ONLY,
     "partners_upsert_partner_by_external_id": "partners:write|sales:customers:write" + CLIENTS_ONLY,
+    "webhooks_list_subscriptions": "users:admin|webhooks:own",
+    "webhooks_create_subscription": "users:admin|webhooks:own",
+    "webhooks_get_subscription": "users:admin|webhooks:own",
+    "webhooks_update_subscription": "users:admin|webhooks:own",
+    "webhooks_rotate_subscription_secret": "users:admin|webhooks:own",
 }
 
 

@@ -14,6 +14,7 @@ from app.db.models.identity import (
 from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
 from app.db.models.orders import Order, OrderLine, SalesChannel
 from app.db.models.partners import Partner, PartnerExternalId
+from app.db.models.webhooks import WebhookSubscription
 
 __all__ = [
     "AuditEvent",
@@ -35,4 +36,5 @@ __all__ = [
     "User",
     "UserRole",
     "Warehouse",
+    "WebhookSubscription",
 ]

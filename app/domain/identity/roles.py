@@ -70,6 +70,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("directory:read", _F, "Look up colleagues (name, department, phone)"),
         Permission("self:read", _F, "Read one's own employee profile, leave and visitors"),
         Permission("self:leave:write", _F, "Request and cancel one's own leave"),
+        Permission("webhooks:own", _F, "Manage the webhook subscriptions of one's own client"),
     )
 }
 
@@ -190,6 +191,7 @@ ROLES: dict[str, Role] = {
                 "sales:orders:write",
                 "sales:customers:read",
                 "sales:customers:write",
+                "webhooks:own",
             ],
         ),
         _role(

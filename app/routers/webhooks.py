@@ -1,0 +1,166 @@
+"""Webhook subscriptions: an integration client manages its own (`webhooks:own`); an admin
+(`users:admin`) manages them for any client. Another client's subscription answers 404."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Path, Request, Response, status
+
+from app.config import Environment, Settings
+from app.domain.identity.principal import Principal
+from app.domain.webhooks import subscriptions as service
+from app.domain.webhooks.targets import TargetPolicy
+from app.http.conditional import IfMatchHeader, parse_if_match, version_etag
+from app.http.dependencies import Idempotent, PageParams, ReaderDep, SessionDep, actor_for, require
+from app.http.problems import problem_responses
+from app.http.routing import AreaRouter, DatabaseRoute
+from app.schemas.common import Page
+from app.schemas.webhooks import (
+    SubscriptionCreate,
+    SubscriptionRead,
+    SubscriptionUpdate,
+    SubscriptionWithSecret,
+)
+
+_MANAGE = require("webhooks:own", "users:admin")
+
+router = AreaRouter(
+    prefix="/api/v1/webhooks/subscriptions", tags=["webhooks"], route_class=DatabaseRoute
+)
+
+Manager = Annotated[Principal, _MANAGE]
+SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id")]
+
+
+def _policy(request: Request) -> TargetPolicy:
+    settings: Settings = request.app.state.settings
+    return TargetPolicy(
+        require_https=settings.environment is Environment.production,
+        allowed_hosts=settings.webhook_hosts_allowed,
+    )
+
+
+def _read(row: Mapping[str, Any], response: Response) -> SubscriptionRead:
+    response.headers["ETag"] = version_etag(row["version"])
+    return SubscriptionRead.model_validate(row)
+
+
+def _with_secret(made: service.Made, response: Response) -> SubscriptionWithSecret:
+    response.headers["ETag"] = version_etag(made.subscription["version"])
+    response.headers["Cache-Control"] = "no-store"
+    return SubscriptionWithSecret.model_validate({**made.subscription, "secret": made.secret})
+
+
+@router.get(
+    "",
+    operation_id="webhooks_list_subscriptions",
+    response_model=Page[SubscriptionRead],
+    dependencies=[_MANAGE],
+)
+async def webhooks_list_subscriptions(
+    reader: ReaderDep, caller: Manager, page: PageParams
+) -> Page[SubscriptionRead]:
+    """Oldest change first; a client sees its own only. Secrets are never listed."""
+    rows, next_cursor = await service.list_subscriptions(reader, caller, page)
+    return Page(items=[SubscriptionRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    operation_id="webhooks_create_subscription",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubscriptionWithSecret,
+    dependencies=[_MANAGE, Idempotent],
+    responses=problem_responses(403, 409, 422),
+)
+async def webhooks_create_subscription(
+    request: Request,
+    body: SubscriptionCreate,
+    session: SessionDep,
+    caller: Manager,
+    response: Response,
+) -> SubscriptionWithSecret:
+    """Subscribe a client to event types. The answer carries the signing secret, the only
+    time it is shown. The URL is refused (422) when its host resolves to a loopback, private,
+    link-local or metadata address."""
+    made = await service.create_subscription(
+        session,
+        actor_for(caller),
+        caller,
+        client_id=body.client_id,
+        url=body.url,
+        event_types=body.event_types,
+        policy=_policy(request),
+        is_active=body.is_active,
+        subscription_id=body.id,
+    )
+    response.headers["Location"] = f"{router.prefix}/{made.subscription['id']}"
+    return _with_secret(made, response)
+
+
+@router.get(
+    "/{subscription_id}",
+    operation_id="webhooks_get_subscription",
+    response_model=SubscriptionRead,
+    dependencies=[_MANAGE],
+    responses=problem_responses(404),
+)
+async def webhooks_get_subscription(
+    subscription_id: SubscriptionId, reader: ReaderDep, caller: Manager, response: Response
+) -> SubscriptionRead:
+    row = await service.get_subscription(reader, caller, subscription_id)
+    return _read(row, response)
+
+
+@router.patch(
+    "/{subscription_id}",
+    operation_id="webhooks_update_subscription",
+    response_model=SubscriptionRead,
+    dependencies=[_MANAGE],
+    responses=problem_responses(400, 404, 412, 422),
+)
+async def webhooks_update_subscription(
+    request: Request,
+    subscription_id: SubscriptionId,
+    body: SubscriptionUpdate,
+    session: SessionDep,
+    caller: Manager,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SubscriptionRead:
+    """Change the URL (checked again), the event types or `is_active`."""
+    fields = service.SubscriptionFields(**body.model_dump(exclude_unset=True, exclude_none=True))
+    row = await service.update_subscription(
+        session,
+        actor_for(caller),
+        caller,
+        subscription_id,
+        parse_if_match(if_match),
+        fields,
+        _policy(request),
+    )
+    return _read(row, response)
+
+
+@router.post(
+    "/{subscription_id}/rotate-secret",
+    operation_id="webhooks_rotate_subscription_secret",
+    response_model=SubscriptionWithSecret,
+    dependencies=[_MANAGE],
+    responses=problem_responses(400, 404, 412),
+)
+async def webhooks_rotate_subscription_secret(
+    subscription_id: SubscriptionId,
+    session: SessionDep,
+    caller: Manager,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SubscriptionWithSecret:
+    """A new signing secret, shown this once; the old one stops signing at once."""
+    made = await service.rotate_secret(
+        session, actor_for(caller), caller, subscription_id, parse_if_match(if_match)
+    )
+    return _with_secret(made, response)
