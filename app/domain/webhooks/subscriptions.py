@@ -37,12 +37,12 @@ from app.domain.events.types import READERS, EventType
 from app.domain.identity.clients import get_client
 from app.domain.identity.principal import Principal
 from app.domain.identity.roles import permissions_of
+from app.domain.webhooks.signing import SECRET_PREFIX
 from app.domain.webhooks.targets import TargetPolicy, check_target
 
 _NOT_FOUND = "no such subscription"
 _UPDATE = AuditedChange("webhooks.subscription.update", "webhooks_subscription")
 _ROTATE = AuditedChange("webhooks.subscription.rotate_secret", "webhooks_subscription")
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a format, not a secret)
 
 
 @dataclass(frozen=True, slots=True)
