@@ -121,6 +121,20 @@ async def test_an_admin_subscribes_a_client_which_then_sees_it(
     assert [s["id"] for s in listed.json()["items"]] == [made.json()["id"]]
 
 
+async def test_a_deactivated_client_cannot_be_subscribed(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await auth_headers(app, "admin")
+    shop = await signed_in(app, "webshop")
+    off = await client.patch(
+        f"/api/v1/admin/clients/{shop.id}", json={"is_active": False}, headers=admin
+    )
+    assert off.status_code == 200, off.text
+    refused = await client.post(SUBSCRIPTIONS, json=_body(shop.id), headers=with_key(admin, "d"))
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["pointer"] == "/client_id"
+
+
 async def test_rotating_the_secret_gives_a_new_one_and_honours_if_match(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

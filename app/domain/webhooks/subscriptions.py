@@ -91,6 +91,8 @@ async def _client_permissions(
         client = await get_client(db, client_id)
     except NotFound as exc:
         raise missing("/client_id", "no such client") from exc
+    if not client["is_active"]:
+        raise missing("/client_id", "the client is deactivated")
     return permissions_of([client["role"]])
 
 
