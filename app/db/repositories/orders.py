@@ -178,19 +178,22 @@ async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> dict[str, An
     return None if row is None else dict(row._mapping)
 
 
-async def lock_overdue_orders(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Open orders whose reservation ran out by `now`, oldest first, locked. Orders another
-    transaction has locked are skipped, not waited for."""
+async def lock_overdue_orders(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The headers of open orders whose reservation ran out by `now`, oldest first, locked
+    until the transaction ends. Orders another transaction has locked are skipped, not waited
+    for."""
     # The statuses as literals, so the planner sees the partial index's predicate hold.
     is_open = Order.status.in_([literal_column(f"'{status}'") for status in OPEN_STATUSES])
-    rows = await session.scalars(
-        select(Order.id)
+    rows = await session.execute(
+        select(*Order.__table__.c)
         .where(Order.reserve_until <= now, is_open)
         .order_by(Order.reserve_until, Order.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(rows)
+    return [dict(row._mapping) for row in rows]
 
 
 async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[dict[str, Any]]:

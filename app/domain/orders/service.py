@@ -406,10 +406,8 @@ async def expire_overdue_orders(
     becomes `expired`. Orders another transaction holds are left to it, so however many
     workers run this, an order expires once. Returns how many expired."""
     overdue = await repo.lock_overdue_orders(session, now, limit)
-    for order_id in overdue:
-        header = await repo.lock_order(session, order_id)
-        assert header is not None  # locked by lock_overdue_orders
-        order = _Locked(header, await repo.lines_of(session, order_id))
+    for header in overdue:
+        order = _Locked(header, await repo.lines_of(session, header["id"]))
         await _close(session, actor, order, OrderStatus.expired, "orders.order.expire")
     return len(overdue)
 
