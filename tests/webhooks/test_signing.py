@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.webhooks.signing import TOLERANCE_SECONDS, InvalidSignature, sign, verify
-from app.domain.webhooks.subscriptions import new_secret
+from app.domain.webhooks.signing import (
+    TOLERANCE_SECONDS,
+    InvalidSignature,
+    new_secret,
+    sign,
+    verify,
+)
 
 # The test vector published with the Standard Webhooks spec (and Svix's libraries).
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

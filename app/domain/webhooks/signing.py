@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from base64 import b64decode, b64encode
 from dataclasses import dataclass
 
@@ -34,6 +35,11 @@ class SignedHeaders:
             "webhook-timestamp": str(self.timestamp),
             "webhook-signature": self.signature,
         }
+
+
+def new_secret() -> str:
+    """32 random bytes, base64, with the `whsec_` prefix receivers' libraries expect."""
+    return SECRET_PREFIX + b64encode(secrets.token_bytes(32)).decode()
 
 
 def _key(secret: str) -> bytes:

@@ -8,9 +8,7 @@ subscription is made and when it is rotated, never again, and never enters the a
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
-from base64 import b64encode
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +35,7 @@ from app.domain.events.types import READERS, EventType
 from app.domain.identity.clients import get_client
 from app.domain.identity.principal import Principal
 from app.domain.identity.roles import permissions_of
-from app.domain.webhooks.signing import SECRET_PREFIX
+from app.domain.webhooks.signing import new_secret
 from app.domain.webhooks.targets import TargetPolicy, check_target
 
 _NOT_FOUND = "no such subscription"
@@ -58,11 +56,6 @@ class SubscriptionFields:
 class Made:
     subscription: Mapping[str, Any]
     secret: str
-
-
-def new_secret() -> str:
-    """32 random bytes, base64, with the `whsec_` prefix receivers' libraries expect."""
-    return SECRET_PREFIX + b64encode(secrets.token_bytes(32)).decode()
 
 
 def _view(subscription: WebhookSubscription) -> dict[str, Any]:
