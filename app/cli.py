@@ -8,7 +8,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
@@ -33,8 +32,8 @@ from app.domain.actor import CLI_ACTOR
 from app.domain.errors import DomainError, Unavailable
 from app.domain.identity.users import NewUser, create_user
 from app.domain.readiness import schema_revision
-from app.domain.retention import purge_expired_records
 from app.http.openapi import CONTRACT_PATH, render_contract
+from app.jobs.tasks import purge_as_configured
 from app.jobs.worker import run_worker
 from app.logging_setup import configure_logging
 from app.main import create_app, signing_key_for
@@ -310,21 +309,17 @@ def demo_data(data_dir: DataDirOption = None) -> None:
 
 @cli.command()
 def purge(data_dir: DataDirOption = None) -> None:
-    """Delete expired idempotency keys, old login-failure counters and expired refresh tokens.
+    """Delete expired idempotency keys, old login-failure counters, expired refresh tokens
+    and webhook deliveries older than the delivery log keeps.
 
     The job worker does this every hour by itself; this command is for doing it now."""
     settings = load_settings(data_dir)
-    window = timedelta(seconds=settings.login_window_seconds)
     with database(settings) as ready:
-        purged = _in_transaction(
-            ready,
-            lambda session: purge_expired_records(
-                session, now=datetime.now(UTC), login_window=window
-            ),
-        )
+        purged = _in_transaction(ready, lambda session: purge_as_configured(session, settings))
     typer.echo(
         f"Purged {purged.idempotency_keys} idempotency keys, {purged.login_throttles} login "
-        f"counters, {purged.refresh_tokens} refresh tokens."
+        f"counters, {purged.refresh_tokens} refresh tokens, {purged.webhook_deliveries} "
+        "webhook deliveries."
     )
 
 

@@ -97,6 +97,16 @@ class Settings(BaseSettings):
     # Webhook target hosts exempt from the public-address check (comma-separated host names or
     # addresses): a receiver inside the network. Empty: every target must be public.
     webhook_allowed_hosts: str = ""
+    # Delivery: one attempt may take this long in all; a failed one is retried with doubling
+    # pauses (from the first to the longest, each jittered) until `webhook_retry_seconds` after
+    # the event; then it is failed. This many failed deliveries in a row pause the
+    # subscription (0: never). Finished deliveries are kept in the log this many days.
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    webhook_retry_seconds: Annotated[int, Field(ge=1, le=7 * 86400)] = 86400
+    webhook_first_backoff_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    webhook_max_backoff_seconds: Annotated[float, Field(gt=0, le=86400)] = 3600.0
+    webhook_pause_after_failures: Annotated[int, Field(ge=0)] = 5
+    webhook_log_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
     # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, comma-separated,
     # or "*"). Empty: the peer address is the client, whatever a header claims.
@@ -135,6 +145,10 @@ class Settings(BaseSettings):
                 except ValueError as exc:
                     raise ValueError(f"{entry!r} is not an IP address or network") from exc
         return ",".join(entries)
+
+    @property
+    def webhook_https_only(self) -> bool:
+        return self.environment is Environment.production
 
     @property
     def webhook_hosts_allowed(self) -> frozenset[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -125,21 +126,34 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
         await session.flush()
 
 
+CommittedApp = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
 @pytest.fixture
-async def committed_app(
-    server_url: URL, make_settings: Callable[..., Settings]
-) -> AsyncIterator[FastAPI]:
-    """An app that really commits, on its own migrated database (dropped afterwards), for
-    tests of concurrent requests."""
-    async with scratch_database_async(server_url, "c") as url:
-        await asyncio.to_thread(upgrade_to_head, url)
-        # Tests of many simultaneous requests wait for a pooled connection as long as they
-        # must: on a loaded machine the pool's 5 s default would turn waiting into 503s.
-        app = create_app(make_settings(url, db_pool_timeout_seconds=120))
-        try:
-            yield app
-        finally:
-            await app.state.db.dispose()
+def committed_app_with(server_url: URL, make_settings: Callable[..., Settings]) -> CommittedApp:
+    """Makes apps that really commit, each on its own migrated database (dropped afterwards),
+    for tests of concurrent requests and of the worker; keywords override settings."""
+
+    @asynccontextmanager
+    async def make(**overrides: object) -> AsyncIterator[FastAPI]:
+        async with scratch_database_async(server_url, "c") as url:
+            await asyncio.to_thread(upgrade_to_head, url)
+            # Tests of many simultaneous requests wait for a pooled connection as long as they
+            # must: on a loaded machine the pool's 5 s default would turn waiting into 503s.
+            settings = make_settings(url, **({"db_pool_timeout_seconds": 120} | overrides))
+            app = create_app(settings)
+            try:
+                yield app
+            finally:
+                await app.state.db.dispose()
+
+    return make
+
+
+@pytest.fixture
+async def committed_app(committed_app_with: CommittedApp) -> AsyncIterator[FastAPI]:
+    async with committed_app_with() as app:
+        yield app
 
 
 @pytest.fixture

@@ -14,15 +14,16 @@ from typing import Any
 
 import procrastinate
 from procrastinate import JobContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.engine import Database
 from app.db.session import unit_of_work
-from app.domain.actor import Actor
 from app.domain.orders.service import expire_overdue_orders
-from app.domain.retention import purge_expired_records
+from app.domain.retention import Purged, purge_expired_records
+from app.jobs import webhooks
+from app.jobs.webhooks import WORKER_ACTOR
 
-WORKER_ACTOR = Actor("system:worker")
 EXPIRY_BATCH = 100
 
 
@@ -49,12 +50,19 @@ async def expire_reservations(context: JobContext, timestamp: int) -> int:
             return expired
 
 
+async def purge_as_configured(session: AsyncSession, settings: Settings) -> Purged:
+    """What `backoffice purge` and the hourly job delete (app/domain/retention.py)."""
+    return await purge_expired_records(
+        session,
+        now=datetime.now(UTC),
+        login_window=timedelta(seconds=settings.login_window_seconds),
+        delivery_log=timedelta(days=settings.webhook_log_days),
+    )
+
+
 async def purge(context: JobContext, timestamp: int) -> None:
-    """What `backoffice purge` deletes: expired idempotency keys, old login-failure counters
-    and expired refresh tokens."""
-    window = timedelta(seconds=_settings(context).login_window_seconds)
     async with unit_of_work(_database(context)) as session:
-        await purge_expired_records(session, now=datetime.now(UTC), login_window=window)
+        await purge_as_configured(session, _settings(context))
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
@@ -91,3 +99,4 @@ def register(queue: procrastinate.App) -> None:
     for job in PERIODIC:
         task = queue.task(name=job.name, queueing_lock=job.name, pass_context=True)(job.run)
         queue.periodic(cron=job.cron)(task)
+    webhooks.register(queue)

@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator
 
 from app.config import Settings
 from app.db.engine import Database
+from app.domain.webhooks.sender import Sender
+from app.domain.webhooks.targets import Resolver, resolve
 from app.jobs.queue import job_queue
+from app.jobs.webhooks import OutboxListener
+from app.webhook_policies import delivery_policy, target_policy
 
 # Running jobs get this long to finish when the worker stops; then they are aborted (and,
 # having not committed, retried by the next worker).
@@ -22,21 +26,37 @@ async def run_worker(
     concurrency: int,
     wait: bool = True,
     install_signal_handlers: bool = True,
+    resolver: Resolver = resolve,
 ) -> None:
     """Runs jobs until stopped (SIGTERM/SIGINT with signal handlers, or cancellation); with
-    `wait=False`, until the queue is empty. Stopping lets running jobs finish first."""
+    `wait=False`, until the queue is empty. Stopping lets running jobs finish first.
+    `resolver` looks up webhook hosts (tests give one that maps names to test addresses)."""
     queue = job_queue(settings)
-    async with queue.open_async():
-        await queue.run_worker_async(
-            concurrency=concurrency,
-            wait=wait,
-            install_signal_handlers=install_signal_handlers,
-            shutdown_graceful_timeout=GRACEFUL_SECONDS,
-            delete_jobs="successful",  # failed ones stay, to be looked into
-            update_heartbeat_interval=settings.worker_heartbeat_seconds,
-            stalled_worker_timeout=settings.worker_presumed_dead_seconds,
-            additional_context={"db": db, "settings": settings},
-        )
+    sender = Sender(
+        target_policy(settings, resolver), timeout_seconds=settings.webhook_timeout_seconds
+    )
+    async with queue.open_async(), sender:
+        listener = OutboxListener(db, queue)
+        if wait:
+            listener.start()
+        try:
+            await queue.run_worker_async(
+                concurrency=concurrency,
+                wait=wait,
+                install_signal_handlers=install_signal_handlers,
+                shutdown_graceful_timeout=GRACEFUL_SECONDS,
+                delete_jobs="successful",  # failed ones stay, to be looked into
+                update_heartbeat_interval=settings.worker_heartbeat_seconds,
+                stalled_worker_timeout=settings.worker_presumed_dead_seconds,
+                additional_context={
+                    "db": db,
+                    "settings": settings,
+                    "sender": sender,
+                    "delivery_policy": delivery_policy(settings),
+                },
+            )
+        finally:
+            await listener.stop()
 
 
 @contextlib.asynccontextmanager

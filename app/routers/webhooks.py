@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request, Response, status
 
-from app.config import Environment, Settings
+from app.config import Settings
 from app.domain.identity.principal import Principal
 from app.domain.webhooks import subscriptions as service
 from app.domain.webhooks.targets import TargetPolicy
@@ -24,6 +24,7 @@ from app.schemas.webhooks import (
     SubscriptionUpdate,
     SubscriptionWithSecret,
 )
+from app.webhook_policies import target_policy
 
 _MANAGE = require("webhooks:own", "users:admin")
 
@@ -37,10 +38,7 @@ SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id")]
 
 def _policy(request: Request) -> TargetPolicy:
     settings: Settings = request.app.state.settings
-    return TargetPolicy(
-        require_https=settings.environment is Environment.production,
-        allowed_hosts=settings.webhook_hosts_allowed,
-    )
+    return target_policy(settings)
 
 
 def _read(row: Mapping[str, Any], response: Response) -> SubscriptionRead:

@@ -50,12 +50,16 @@ async def test_purge_deletes_only_what_has_expired(session: AsyncSession) -> Non
         )
     await session.flush()
 
-    purged = await purge_expired_records(session, now=NOW, login_window=WINDOW)
+    purged = await purge_expired_records(
+        session, now=NOW, login_window=WINDOW, delivery_log=timedelta(days=30)
+    )
 
     assert (purged.idempotency_keys, purged.login_throttles, purged.refresh_tokens) == (1, 1, 1)
     assert (await session.scalars(select(IdempotencyRecord.key))).all() == ["live"]
     assert (await session.scalars(select(LoginThrottle.key))).all() == ["current"]
     assert (await session.scalars(select(RefreshToken.token_hash))).all() == ["alive"]
-    again = await purge_expired_records(session, now=NOW, login_window=WINDOW)
-    assert again == type(again)(0, 0, 0)
+    again = await purge_expired_records(
+        session, now=NOW, login_window=WINDOW, delivery_log=timedelta(days=30)
+    )
+    assert again == type(again)(0, 0, 0, 0)
     assert await session.scalar(select(func.count()).select_from(RefreshToken)) == 1

@@ -41,7 +41,9 @@ async def test_a_hostname_that_resolves_to_loopback_is_refused() -> None:
         return [ipaddress.ip_address("93.184.215.14"), ipaddress.ip_address("127.0.0.1")]
 
     with pytest.raises(InvalidInput) as refused:
-        await check_target("https://rebind.example.com/hook", PUBLIC, rebinding)
+        await check_target(
+            "https://rebind.example.com/hook", TargetPolicy(require_https=True, resolver=rebinding)
+        )
     assert "127.0.0.1" in refused.value.errors[0].detail
 
 

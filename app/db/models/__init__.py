@@ -14,7 +14,12 @@ from app.db.models.identity import (
 from app.db.models.inventory import Item, Movement, MovementLine, Stock, Warehouse
 from app.db.models.orders import Order, OrderLine, SalesChannel
 from app.db.models.partners import Partner, PartnerExternalId
-from app.db.models.webhooks import WebhookSubscription
+from app.db.models.webhooks import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookFanOut,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AuditEvent",
@@ -36,5 +41,8 @@ __all__ = [
     "User",
     "UserRole",
     "Warehouse",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookFanOut",
     "WebhookSubscription",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import PageRequest
 from app.db.models.webhooks import WebhookSubscription
-from app.db.repositories import webhooks as repo
+from app.db.repositories.webhooks import subscriptions as repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.changes import AuditedChange, apply_audited_change

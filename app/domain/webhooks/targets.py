@@ -24,18 +24,6 @@ _POINTER = "/url"
 RESOLVE_SECONDS = 3.0
 
 
-@dataclass(frozen=True, slots=True)
-class TargetPolicy:
-    require_https: bool
-    allowed_hosts: frozenset[str] = frozenset()  # lower-case host names or address literals
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    host: str
-    port: int
-
-
 async def resolve(host: str, port: int) -> list[Address]:
     """Every address the host resolves to (empty when it does not within a few seconds)."""
     lookup = asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -44,6 +32,23 @@ async def resolve(host: str, port: int) -> list[Address]:
     except (TimeoutError, socket.gaierror, UnicodeError):
         return []
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+
+
+class TargetRefused(Exception):
+    """The host is not one webhooks may go to; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPolicy:
+    require_https: bool
+    allowed_hosts: frozenset[str] = frozenset()  # lower-case host names or address literals
+    resolver: Resolver = resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    host: str
+    port: int
 
 
 def is_public(address: Address) -> bool:
@@ -73,23 +78,33 @@ def parse_target(url: str, policy: TargetPolicy) -> Target:
     return Target(parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80))
 
 
-async def check_target(url: str, policy: TargetPolicy, resolver: Resolver = resolve) -> Target:
+async def allowed_addresses(host: str, port: int, policy: TargetPolicy) -> list[str]:
+    """Where a connection to the host may go: every address it resolves to, when all are
+    public; the host itself when the policy allows it. TargetRefused saying why otherwise."""
+    bare = host.strip("[]").lower()
+    if bare in policy.allowed_hosts:
+        return [bare]
+    try:
+        addresses: list[Address] = [ipaddress.ip_address(bare)]
+    except ValueError:
+        addresses = await policy.resolver(bare, port)
+    if not addresses:
+        raise TargetRefused("the host does not resolve")
+    private = sorted({str(a) for a in addresses if not is_public(a)})
+    if private:
+        raise TargetRefused(
+            f"resolves to an address that is not public ({', '.join(private)}): loopback, "
+            "private, link-local and metadata addresses are refused"
+        )
+    return [str(a) for a in addresses]
+
+
+async def check_target(url: str, policy: TargetPolicy) -> Target:
     """The URL's target, when every address its host resolves to is public (or the host is
     allowed); InvalidInput (/url) saying why not otherwise."""
     target = parse_target(url, policy)
-    if target.host.strip("[]") in policy.allowed_hosts:
-        return target
     try:
-        addresses: list[Address] = [ipaddress.ip_address(target.host.strip("[]"))]
-    except ValueError:
-        addresses = await resolver(target.host, target.port)
-    if not addresses:
-        raise invalid(_POINTER, "the host does not resolve")
-    private = sorted({str(a) for a in addresses if not is_public(a)})
-    if private:
-        raise invalid(
-            _POINTER,
-            f"resolves to an address that is not public ({', '.join(private)}): loopback, "
-            "private, link-local and metadata addresses are refused",
-        )
+        await allowed_addresses(target.host, target.port, policy)
+    except TargetRefused as exc:
+        raise invalid(_POINTER, str(exc)) from exc
     return target

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, Uuid, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
@@ -43,3 +43,17 @@ async def subscription_rows(
     reader: AsyncConnection, page: PageRequest, *, client_id: uuid.UUID | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     return await _SUBSCRIPTIONS.page(reader, page, client_id=client_id)
+
+
+_PAUSE = Prepared(
+    text(
+        "UPDATE webhooks_subscription SET is_active = false, paused_reason = :reason, "
+        "version = version + 1, updated_at = now() "
+        "WHERE id = :subscription_id AND is_active RETURNING version"
+    ).bindparams(bindparam("subscription_id", type_=Uuid), bindparam("reason", type_=String))
+)
+
+
+async def pause(session: AsyncSession, subscription_id: uuid.UUID, reason: str) -> bool:
+    """Switches an active subscription off, saying why; False if it was off already."""
+    return await _PAUSE.scalar(session, subscription_id=subscription_id, reason=reason) is not None

@@ -1,0 +1,1 @@
+"""Queries for webhook subscriptions and their deliveries."""
