@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 
 import schemathesis
 
@@ -32,6 +33,8 @@ def complete_positive_case(case: schemathesis.Case) -> None:
       random one that fits the documented pattern is rightly refused with 422.
     * `url` (webhook targets): whether a host resolves to public addresses only is not in the
       schema; a drawn host that resolves nowhere, or to a private address, is rightly refused.
+    * `since`/`until` (a replay's time range): the end must come after the start, which a
+      schema of two independent fields cannot say; a range that ends first is rightly refused.
     * `is_customer`/`is_supplier`: a partner needs one of them. The create body's schema says
       so, but whether a partial update leaves a role depends on the stored partner; a body
       that sets the role flags it sends to false is given a role.
@@ -53,6 +56,18 @@ def complete_positive_case(case: schemathesis.Case) -> None:
         case.body["gtin"] = VALID_GTIN
     if isinstance(case.body, dict) and isinstance(case.body.get("url"), str):
         case.body["url"] = PUBLIC_TARGET
+    if isinstance(case.body, dict) and {"since", "until"} <= case.body.keys():
+        _order_range(case.body)
     roles = [case.body.get(r) for r in ROLE_FLAGS] if isinstance(case.body, dict) else []
     if isinstance(case.body, dict) and any(r is False for r in roles) and True not in roles:
         case.body["is_customer"] = True
+
+
+def _order_range(body: dict[str, object]) -> None:
+    try:
+        since = datetime.fromisoformat(str(body["since"]))
+        until = datetime.fromisoformat(str(body["until"]))
+    except ValueError:
+        return
+    if until <= since and since < datetime.max.replace(tzinfo=since.tzinfo) - timedelta(days=2):
+        body["until"] = (since + timedelta(days=1)).isoformat()

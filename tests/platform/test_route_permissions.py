@@ -271,6 +271,10 @@ EXPECTED_GUARDS: dict[str, str] = {
     "webhooks_get_subscription": "users:admin|webhooks:own",
     "webhooks_update_subscription": "users:admin|webhooks:own",
     "webhooks_rotate_subscription_secret": "users:admin|webhooks:own",
+    "webhooks_list_deliveries": "users:admin|webhooks:own",
+    "webhooks_get_delivery": "users:admin|webhooks:own",
+    "webhooks_replay_delivery": "users:admin|webhooks:own",
+    "webhooks_replay_subscription": "users:admin|webhooks:own",
 }
 
 

@@ -174,6 +174,8 @@ async def update_subscription(
         values["url"] = fields.url
     if fields.is_active is not None:
         values["is_active"] = fields.is_active
+    if fields.is_active:  # switched on again: failures before do not count
+        values |= {"paused_reason": None, "consecutive_failures": 0}
 
     def apply(target: WebhookSubscription) -> None:
         for name, value in values.items():

@@ -393,12 +393,12 @@ _LOG_ROW = select(
     OutboxEvent.occurred_at.label("event_occurred_at"),
     WebhookDelivery.replay_of,
     WebhookDelivery.status,
-    WebhookDelivery.attempts,
+    WebhookDelivery.attempts.label("attempt_count"),
     WebhookDelivery.next_attempt_at,
     WebhookDelivery.retry_until,
     WebhookDelivery.created_at,
     WebhookDelivery.updated_at,
-    _ATTEMPT_LOG.label("attempt_log"),
+    _ATTEMPT_LOG.label("attempts"),
 ).join(OutboxEvent, OutboxEvent.position == WebhookDelivery.event_position)
 _LOG = KeysetQuery(
     _LOG_ROW.where(WebhookDelivery.subscription_id == bindparam("subscription_id")),
