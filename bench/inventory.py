@@ -68,7 +68,7 @@ end
 """
 
 
-def _stock_the_shop(server: Server, admin: str) -> tuple[list[str], str]:
+def stock_the_shop(server: Server, admin: str) -> tuple[list[str], str]:
     """100 stocked items, a webshop client with a default warehouse and a customer: the SKUs
     and the client's access token."""
     api = f"{server.base}/api/v1"
@@ -176,7 +176,7 @@ def main() -> None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory() as tmp, served_app(args.workers) as server:
         _, admin = sign_in_admin(server, EMAIL, PASSWORD)
-        skus, token = _stock_the_shop(server, admin)
+        skus, token = stock_the_shop(server, admin)
         script = Path(tmp) / "order.lua"
         script.write_text(ORDER_SCRIPT % {"skus": ", ".join(f'"{s}"' for s in skus)})
         stock = f"{server.base}/api/v1/inventory/stock"

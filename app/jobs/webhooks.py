@@ -1,10 +1,12 @@
 """Webhook delivery as jobs: fan-out, per-subscription delivery, and what starts them.
 
 - `webhooks_fan_out` turns settled outbox events into deliveries and starts delivery of each
-  subscription that got some. One runs at a time (its lock).
-- `webhooks_deliver` posts one subscription's deliveries in order. Its lock is the
-  subscription's, so however many workers run, one subscription is delivered by one job at a
-  time: no delivery is posted by two workers at once, and none overtakes another.
+  subscription that got some. One job at a time does it (a lease, as below).
+- `webhooks_deliver` posts one subscription's deliveries in order while it holds the
+  subscription's lease (a `webhooks_lease` row, taken by a conditional write), so however many
+  workers run, one job at a time delivers a subscription: no delivery is posted by two
+  workers at once, and none overtakes another. A job that finds the lease taken ends; the
+  holder looks for new deliveries after letting go, so none is left waiting.
 - `webhooks_sweep` (every five seconds) starts both for whatever is due, in case a
   notification was missed (a worker restarting, a lost listener connection).
 
@@ -19,11 +21,14 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import procrastinate
 from procrastinate import JobContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.db.engine import Database
 from app.db.notifications import ChannelListener, Subscriber
 from app.db.repositories.webhooks.deliveries import NOTIFY_CHANNEL, subscriptions_due
@@ -40,10 +45,15 @@ FAN_OUT = "webhooks_fan_out"
 DELIVER = "webhooks_deliver"
 SWEEP = "webhooks_sweep"
 # A delivery job hands over to a fresh one after this long, so a busy subscription does not
-# hold a worker slot (or a graceful shutdown) for long.
+# hold a worker slot (or a graceful shutdown) for long. Its lease outlasts the budget and one
+# more attempt by this margin; a worker killed while holding it delays that subscription so long.
 DELIVER_BUDGET_SECONDS = 5.0
-# Events of a transaction still running wait behind the fan-out's horizon; look again soon.
-UNSETTLED_RECHECK_SECONDS = 0.2
+LEASE_MARGIN_SECONDS = 15.0
+# Events of a transaction that committed while an older one still runs wait behind the
+# fan-out's horizon: looked for again after these pauses (doubling while nothing settles).
+RECHECK_FIRST_SECONDS = 0.01
+RECHECK_MAX_SECONDS = 0.2
+FAN_OUT_BUDGET_SECONDS = 2.0
 
 
 def _db(context: JobContext) -> Database:
@@ -62,16 +72,17 @@ def _sender(context: JobContext) -> Sender:
 
 
 async def _defer(
-    queue: procrastinate.App, task: str, lock: str, at: datetime | None = None, **kwargs: str
+    queue: procrastinate.App, task: str, waiting: str, at: datetime | None = None, **kwargs: str
 ) -> None:
-    """Queues the job unless one with its lock is waiting already (that one does the work)."""
-    deferrer = queue.configure_task(task, lock=lock, queueing_lock=lock, schedule_at=at)
+    """Queues the job unless one with the same queueing lock is waiting already (that one
+    does the work)."""
+    deferrer = queue.configure_task(task, queueing_lock=waiting, schedule_at=at)
     with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
         await deferrer.defer_async(**kwargs)
 
 
-async def defer_fan_out(queue: procrastinate.App, at: datetime | None = None) -> None:
-    await _defer(queue, FAN_OUT, FAN_OUT, at)
+async def defer_fan_out(queue: procrastinate.App) -> None:
+    await _defer(queue, FAN_OUT, FAN_OUT)
 
 
 async def defer_delivery(
@@ -82,49 +93,114 @@ async def defer_delivery(
     )
 
 
-async def fan_out(context: JobContext) -> int:
-    """Deliveries for every settled event not fanned out yet; how many events were read."""
-    policy, read = _policy(context), 0
+# What leased work says when it ends: nothing was left when it looked (the holder looks
+# again after letting go), or it has seen to what comes next itself.
+LOOK_AGAIN, DONE = True, False
+
+
+async def _leased(
+    context: JobContext,
+    lease: str,
+    length: timedelta,
+    work: Callable[[], Awaitable[bool]],
+    anything_left: Callable[[AsyncSession], Awaitable[bool]],
+) -> None:
+    """Runs `work` while holding `lease`; ends at once when another job holds it. Work that
+    arrived while the lease was held found it taken, so the holder looks for it after letting
+    go: nothing waits for the sweep."""
+    holder = uuid.uuid4()
+    while True:
+        async with unit_of_work(_db(context)) as session:
+            if not await delivery.claim(session, lease, holder, length):
+                return
+        try:
+            again = await work()
+        finally:
+            async with unit_of_work(_db(context)) as session:
+                await delivery.release(session, lease, holder)
+        if again is DONE:
+            return
+        async with _db(context).sessions() as session:
+            if not await anything_left(session):
+                return
+
+
+async def fan_out(context: JobContext) -> None:
+    """Deliveries for every settled event not fanned out yet, one job at a time."""
+    length = timedelta(seconds=FAN_OUT_BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
+    await _leased(
+        context,
+        delivery.FAN_OUT_LEASE,
+        length,
+        lambda: _fan_out_held(context),
+        delivery.events_behind,
+    )
+
+
+async def _fan_out_held(context: JobContext) -> bool:
+    """Fans out until no event waits; events behind a running transaction are looked for
+    again at growing intervals, until the budget is spent and a fresh job takes over."""
+    policy, pause = _policy(context), RECHECK_FIRST_SECONDS
+    ends = time.monotonic() + FAN_OUT_BUDGET_SECONDS
     while True:
         async with unit_of_work(_db(context)) as session:
             fanned = await delivery.fan_out(session, policy)
-        read += fanned.scanned
         for subscription_id in fanned.subscriptions:
             await defer_delivery(context.app, subscription_id)
-        if fanned.scanned < delivery.FAN_OUT_BATCH:
-            break
-    if fanned.unsettled:
-        soon = datetime.now(UTC) + timedelta(seconds=UNSETTLED_RECHECK_SECONDS)
-        await defer_fan_out(context.app, at=soon)
-    return read
+        if fanned.scanned == delivery.FAN_OUT_BATCH:
+            continue
+        async with _db(context).sessions() as session:
+            if not await delivery.events_behind(session):
+                return LOOK_AGAIN
+        if time.monotonic() > ends:
+            await defer_fan_out(context.app)
+            return DONE
+        pause = RECHECK_FIRST_SECONDS if fanned.scanned else min(2 * pause, RECHECK_MAX_SECONDS)
+        await asyncio.sleep(pause)
 
 
-async def deliver(context: JobContext, subscription_id: str) -> int:
-    """Posts the subscription's due deliveries in order; how many attempts it made."""
-    subscription, policy = uuid.UUID(subscription_id), _policy(context)
-    ends, made = time.monotonic() + DELIVER_BUDGET_SECONDS, 0
+async def deliver(context: JobContext, subscription_id: str) -> None:
+    """Posts the subscription's due deliveries in order, one job at a time."""
+    subscription = uuid.UUID(subscription_id)
+    length = timedelta(seconds=DELIVER_BUDGET_SECONDS + _timeout(context) + LEASE_MARGIN_SECONDS)
+    await _leased(
+        context,
+        delivery.delivery_lease(subscription),
+        length,
+        lambda: _deliver_held(context, subscription),
+        lambda session: delivery.head_due(session, subscription),
+    )
+
+
+async def _deliver_held(context: JobContext, subscription: uuid.UUID) -> bool:
+    """Batches until nothing is due, the budget is spent or the first delivery waits for its
+    retry (then a job is queued for that time)."""
+    policy = _policy(context)
+    ends = time.monotonic() + DELIVER_BUDGET_SECONDS
     while time.monotonic() < ends:
         async with unit_of_work(_db(context)) as session:
             batch = await delivery.next_batch(session, subscription)
         if batch is None:
-            return made
+            return LOOK_AGAIN
         if isinstance(batch, datetime):
             await defer_delivery(context.app, subscription, at=batch)
-            return made
-        outcome = await delivery.send(batch, _sender(context), policy)
+            return DONE
+        outcome = await delivery.send(batch, _sender(context), policy, until=ends)
         async with unit_of_work(_db(context)) as session:
             paused = await delivery.record(session, WORKER_ACTOR, batch, outcome, policy)
-        made += len(outcome.attempts)
         if paused:
             log.warning("webhook subscription %s paused: deliveries kept failing", subscription)
-            return made
+            return DONE
         if outcome.wait_until is not None:
             await defer_delivery(context.app, subscription, at=outcome.wait_until)
-            return made
-        if not batch.full:
-            return made
-    await defer_delivery(context.app, subscription)
-    return made
+            return DONE
+    await defer_delivery(context.app, subscription)  # a fresh job goes on at once
+    return DONE
+
+
+def _timeout(context: JobContext) -> float:
+    settings: Settings = context.additional_context["settings"]
+    return settings.webhook_timeout_seconds
 
 
 async def sweep(context: JobContext, timestamp: int) -> None:
@@ -137,6 +213,8 @@ async def sweep(context: JobContext, timestamp: int) -> None:
 
 
 def register(queue: procrastinate.App) -> None:
+    # No procrastinate locks: a lease keeps each to one job at a time, and a job that finds
+    # it taken ends at once instead of waiting in the queue for the worker's next poll.
     queue.task(name=FAN_OUT, pass_context=True)(fan_out)
     queue.task(name=DELIVER, pass_context=True)(deliver)
     sweeping = queue.task(name=SWEEP, queueing_lock=SWEEP, pass_context=True)(sweep)

@@ -17,6 +17,7 @@ from app.webhook_policies import delivery_policy, target_policy
 # Running jobs get this long to finish when the worker stops; then they are aborted (and,
 # having not committed, retried by the next worker).
 GRACEFUL_SECONDS = 10.0
+POLL_SECONDS = 0.5
 
 
 async def run_worker(
@@ -45,6 +46,9 @@ async def run_worker(
                 wait=wait,
                 install_signal_handlers=install_signal_handlers,
                 shutdown_graceful_timeout=GRACEFUL_SECONDS,
+                # Jobs scheduled for later (retries) are looked for this often; new ones are
+                # announced by notification at once.
+                fetch_job_polling_interval=POLL_SECONDS,
                 delete_jobs="successful",  # failed ones stay, to be looked into
                 update_heartbeat_interval=settings.worker_heartbeat_seconds,
                 stalled_worker_timeout=settings.worker_presumed_dead_seconds,

@@ -1,4 +1,4 @@
-"""webhooks: deliveries, their attempts, the fan-out position and the outbox notification
+"""webhooks: deliveries, attempts, leases, the fan-out position, the outbox notification
 
 Revision ID: d7febed2fd96
 Revises: 7098cee13761
@@ -148,6 +148,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("delivery_id", "number", name=op.f("pk_webhooks_attempt")),
     )
+    op.create_table(
+        "webhooks_lease",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.Uuid(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_webhooks_lease")),
+    )
     op.add_column(
         "webhooks_subscription", sa.Column("paused_reason", sa.String(length=200), nullable=True)
     )
@@ -176,6 +183,7 @@ def downgrade() -> None:
     op.drop_column("webhooks_subscription", "from_txid")
     op.drop_column("webhooks_subscription", "consecutive_failures")
     op.drop_column("webhooks_subscription", "paused_reason")
+    op.drop_table("webhooks_lease")
     op.drop_table("webhooks_attempt")
     op.drop_index(op.f("ix_webhooks_delivery_updated_at"), table_name="webhooks_delivery")
     op.drop_index("ix_webhooks_delivery_once_per_event", table_name="webhooks_delivery")

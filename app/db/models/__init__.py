@@ -18,6 +18,7 @@ from app.db.models.webhooks import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookFanOut,
+    WebhookLease,
     WebhookSubscription,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookFanOut",
+    "WebhookLease",
     "WebhookSubscription",
 ]

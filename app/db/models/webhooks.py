@@ -133,3 +133,15 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(SmallInteger)
     # Why it failed when no status code says it (timeout, refused address, ...).
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class WebhookLease(Base):
+    """Which job does a piece of webhook work right now, until when: the fan-out, or the
+    delivery of one subscription (`deliver:<id>`). One job at a time each: no delivery is
+    posted by two workers at once, and none overtakes another."""
+
+    __tablename__ = "webhooks_lease"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[uuid.UUID]
+    expires_at: Mapped[datetime]

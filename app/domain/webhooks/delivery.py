@@ -61,6 +61,12 @@ async def fan_out(session: AsyncSession, policy: DeliveryPolicy) -> repo.FannedO
     )
 
 
+async def events_behind(session: AsyncSession) -> bool:
+    """Whether events wait for a fan-out: committed since one looked, or written by a
+    transaction that committed while an older one still runs (not settled yet)."""
+    return await repo.events_behind(session)
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     subscription_id: uuid.UUID
@@ -99,15 +105,40 @@ async def next_batch(session: AsyncSession, subscription_id: uuid.UUID) -> Batch
     )
 
 
+FAN_OUT_LEASE = "fan-out"
+
+
+def delivery_lease(subscription_id: uuid.UUID) -> str:
+    return f"deliver:{subscription_id}"
+
+
+async def claim(session: AsyncSession, lease: str, holder: uuid.UUID, length: timedelta) -> bool:
+    """Makes `holder` the one doing the leased work for `length`, unless another is."""
+    return await repo.claim(session, lease, holder, length)
+
+
+async def release(session: AsyncSession, lease: str, holder: uuid.UUID) -> None:
+    await repo.release(session, lease, holder)
+
+
+async def head_due(session: AsyncSession, subscription_id: uuid.UUID) -> bool:
+    return await repo.head_due(session, subscription_id)
+
+
 async def send(
     batch: Batch,
     sender: Sender,
     policy: DeliveryPolicy,
+    *,
+    until: float,
     jitter: Callable[[], float] = random.random,
 ) -> Outcome:
-    """Posts the batch's deliveries in order, signed, up to the first that is to be retried."""
+    """Posts the batch's deliveries in order, signed, up to the first that is to be retried
+    or until the monotonic clock passes `until`."""
     outcome = Outcome()
     for delivery in batch.deliveries:
+        if time.monotonic() > until:
+            break
         body: bytes = delivery["body"].encode()
         started_at = datetime.now(UTC)
         headers = sign(batch.secret, delivery["event_id"], int(time.time()), body).as_dict()

@@ -78,9 +78,7 @@ WITH fan AS (
 SELECT
     (SELECT count(*) FROM scanned) AS scanned,
     (SELECT count(*) FROM moved) AS moved,
-    ARRAY(SELECT DISTINCT subscription_id FROM made) AS subscriptions,
-    coalesce((SELECT max(txid) FROM events_outbox), 0) >= (SELECT xmin FROM horizon)
-        AS unsettled
+    ARRAY(SELECT DISTINCT subscription_id FROM made) AS subscriptions
 """
     ).bindparams(
         bindparam("batch", type_=Integer),
@@ -94,7 +92,6 @@ SELECT
 class FannedOut:
     scanned: int  # events read
     subscriptions: list[uuid.UUID]  # those that got deliveries
-    unsettled: bool  # events of transactions still running wait behind the horizon
 
 
 async def fan_out(
@@ -106,7 +103,20 @@ async def fan_out(
         session, batch=batch, retry_for=retry_for, owned_types=list(owned_types)
     )
     assert row is not None
-    return FannedOut(row["scanned"], list(row["subscriptions"]), row["unsettled"])
+    return FannedOut(row["scanned"], list(row["subscriptions"]))
+
+
+_BEHIND = Prepared(
+    text(
+        "SELECT EXISTS (SELECT FROM events_outbox e, webhooks_fan_out f "
+        "WHERE f.id = 1 AND (e.txid, e.position) > (f.txid, f.position))"
+    )
+)
+
+
+async def events_behind(session: AsyncSession) -> bool:
+    """Whether committed events lie past the fan-out position (settled or not yet)."""
+    return bool(await _BEHIND.scalar(session))
 
 
 _EVENT_ID = func.concat(OutboxEvent.txid, "-", OutboxEvent.position)
@@ -246,6 +256,50 @@ async def set_consecutive_failures(
     session: AsyncSession, subscription_id: uuid.UUID, failures: int
 ) -> None:
     await _FAILURES.execute(session, subscription_id=subscription_id, failures=failures)
+
+
+_CLAIM = Prepared(
+    text(
+        "INSERT INTO webhooks_lease (name, holder, expires_at) "
+        "VALUES (:name, :holder, now() + :lease) "
+        "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+        "expires_at = excluded.expires_at "
+        "WHERE webhooks_lease.expires_at < now() OR webhooks_lease.holder = excluded.holder "
+        "RETURNING holder"
+    ).bindparams(
+        bindparam("name", type_=String),
+        bindparam("holder", type_=Uuid),
+        bindparam("lease", type_=Interval),
+    )
+)
+_RELEASE = Prepared(
+    text("DELETE FROM webhooks_lease WHERE name = :name AND holder = :holder").bindparams(
+        bindparam("name", type_=String), bindparam("holder", type_=Uuid)
+    )
+)
+
+
+async def claim(session: AsyncSession, name: str, holder: uuid.UUID, lease: timedelta) -> bool:
+    """The lease `name` for `holder`, unless another holds it and it has not expired (a
+    concurrent claim waits for the other's commit, then fails)."""
+    return await _CLAIM.scalar(session, name=name, holder=holder, lease=lease) is not None
+
+
+async def release(session: AsyncSession, name: str, holder: uuid.UUID) -> None:
+    await _RELEASE.execute(session, name=name, holder=holder)
+
+
+_HEAD_DUE = Prepared(
+    text(
+        "SELECT next_attempt_at <= now() FROM webhooks_delivery "
+        "WHERE subscription_id = :subscription_id AND status = 'pending' ORDER BY seq LIMIT 1"
+    ).bindparams(bindparam("subscription_id", type_=Uuid))
+)
+
+
+async def head_due(session: AsyncSession, subscription_id: uuid.UUID) -> bool:
+    """Whether the subscription's next pending delivery is due."""
+    return bool(await _HEAD_DUE.scalar(session, subscription_id=subscription_id))
 
 
 _DUE = Prepared(
