@@ -3,12 +3,22 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import IdempotencyRecord, LoginThrottle, RefreshToken
+from app.db.models import (
+    IdempotencyRecord,
+    LoginThrottle,
+    OutboxEvent,
+    RefreshToken,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from app.domain.events.service import Event, publish
+from app.domain.events.types import EventType
 from app.domain.retention import purge_expired_records
-from tests.factories.identity import make_user
+from app.domain.webhooks.signing import new_secret
+from tests.factories.identity import make_client, make_user
 
 NOW = datetime.now(UTC)
 WINDOW = timedelta(minutes=15)
@@ -63,3 +73,44 @@ async def test_purge_deletes_only_what_has_expired(session: AsyncSession) -> Non
     )
     assert again == type(again)(0, 0, 0, 0)
     assert await session.scalar(select(func.count()).select_from(RefreshToken)) == 1
+
+
+async def test_purge_deletes_finished_webhook_deliveries_past_the_log_window(
+    session: AsyncSession,
+) -> None:
+    client, _ = await make_client(session)
+    subscription = WebhookSubscription(
+        id=uuid.uuid4(),
+        client_id=client.id,
+        url="https://93.184.215.14/hooks",
+        event_types=["stock.changed"],
+        secret=new_secret(),
+    )
+    session.add(subscription)
+    await publish(session, [Event(EventType.stock_changed, uuid.uuid4(), {}) for _ in range(4)])
+    positions = (await session.scalars(select(OutboxEvent.position))).all()
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
+    for position, (status, updated_at) in zip(
+        positions,
+        (("delivered", old), ("failed", old), ("pending", old), ("delivered", recent)),
+        strict=True,
+    ):
+        session.add(
+            WebhookDelivery(
+                subscription_id=subscription.id,
+                event_position=position,
+                status=status,
+                next_attempt_at=old if status == "pending" else null(),
+                retry_until=NOW,
+                updated_at=updated_at,
+            )
+        )
+    await session.flush()
+
+    purged = await purge_expired_records(
+        session, now=NOW, login_window=WINDOW, delivery_log=timedelta(days=30)
+    )
+
+    assert purged.webhook_deliveries == 2
+    left = (await session.execute(select(WebhookDelivery.status, WebhookDelivery.updated_at))).all()
+    assert sorted(status for status, _ in left) == ["delivered", "pending"]

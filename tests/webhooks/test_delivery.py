@@ -97,7 +97,12 @@ async def feed_after(
 
 
 async def drained(
-    client: httpx.AsyncClient, shop: Shop, start: str | None, receiver: Receiver, copies: int = 1
+    client: httpx.AsyncClient,
+    shop: Shop,
+    start: str | None,
+    receiver: Receiver,
+    copies: int = 1,
+    types: list[str] = TYPES,
 ) -> list[dict[str, Any]]:
     """The feed's events after `start` once the receiver has had `copies` of each: the feed
     shows an event only when every older transaction has ended (a worker's too)."""
@@ -105,7 +110,7 @@ async def drained(
 
     async def caught_up() -> bool:
         nonlocal expected
-        expected, _ = await feed_after(client, shop, start)
+        expected, _ = await feed_after(client, shop, start, types)
         return len(receiver.delivered()) >= copies * len(expected) > 0
 
     await until(caught_up, "every event at the receiver")
@@ -232,3 +237,23 @@ async def test_a_target_that_turned_private_is_refused_at_delivery(
         errors = await _refused_attempts(app)
         assert all(e is not None and e.startswith("refused:") for e in errors), errors
         assert any("127.0.0.1" in str(e) for e in errors)
+
+
+async def test_a_client_is_told_of_its_own_orders_only(committed_app_with: CommittedApp) -> None:
+    async with (
+        committed_app_with(**FAST_RETRIES) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        receiving(Receiver()) as receiver,
+    ):
+        shop = await open_shop(app, client)
+        other = await open_shop(app, client, warehouse=shop.warehouse, items=shop.items)
+        _, start = await feed_after(client, shop, None, ["order.status_changed"])
+        await subscribe(client, shop, receiver.url, ["order.status_changed"])
+        async with worker(app):
+            await place_orders(client, other, 2)
+            await place_orders(client, shop, 1)
+            await place_orders(client, other, 2)
+            expected = await drained(client, shop, start, receiver, types=["order.status_changed"])
+
+        assert len(expected) == 1  # the feed shows the shop its own order only
+        assert [json.loads(p.body) for p in receiver.posts] == expected

@@ -3,6 +3,11 @@ refuses (a forged body, a wrong secret, an old timestamp)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from app.domain.webhooks.signing import (
@@ -65,3 +70,25 @@ def test_a_payload_signed_with_another_secret_fails_verification() -> None:
     headers = sign(new_secret(), "evt_1", SENT_AT, BODY).as_dict()
     with pytest.raises(InvalidSignature, match="no signature matches"):
         verify(new_secret(), headers, BODY, now=SENT_AT)
+
+
+def _readme_verify() -> Callable[[str, dict[str, str], bytes], None]:
+    """The verification snippet README.md gives receivers, as they would paste it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    snippet = readme.split("A receiver verifies in a few lines")[1]
+    code = snippet.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    verify_: Callable[[str, dict[str, str], bytes], None] = namespace["verify"]
+    return verify_
+
+
+def test_the_readme_snippet_accepts_our_signature_and_refuses_forged_or_old_ones() -> None:
+    readme_verify = _readme_verify()
+    secret, body = new_secret(), b'{"id":"1-2","type":"stock.changed"}'
+    now = int(time.time())
+    readme_verify(secret, sign(secret, "1-2", now, body).as_dict(), body)
+    with pytest.raises(ValueError, match="not signed"):
+        readme_verify(secret, sign(secret, "1-2", now, body).as_dict(), body + b" ")
+    with pytest.raises(ValueError, match="replayed"):
+        readme_verify(secret, sign(secret, "1-2", now - 301, body).as_dict(), body)
