@@ -31,7 +31,8 @@ async def _log(client: httpx.AsyncClient, shop: Shop, subscription_id: str) -> l
     listed = await client.get(f"{SUBSCRIPTIONS}/{subscription_id}/deliveries", headers=shop.headers)
     assert listed.status_code == 200, listed.text
     items: list[dict[str, Any]] = listed.json()["items"]
-    return sorted(items, key=lambda d: d["created_at"])
+    # In the order they were queued: deliveries made together by event order.
+    return sorted(items, key=lambda d: (d["created_at"], *map(int, d["event_id"].split("-"))))
 
 
 async def test_failing_deliveries_pause_the_subscription_and_replays_send_them_again(
