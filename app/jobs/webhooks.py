@@ -21,7 +21,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
 import procrastinate
@@ -51,7 +52,7 @@ DELIVER_BUDGET_SECONDS = 5.0
 LEASE_MARGIN_SECONDS = 15.0
 # Events of a transaction that committed while an older one still runs wait behind the
 # fan-out's horizon: looked for again after these pauses (doubling while nothing settles).
-RECHECK_FIRST_SECONDS = 0.01
+RECHECK_FIRST_SECONDS = 0.02
 RECHECK_MAX_SECONDS = 0.2
 FAN_OUT_BUDGET_SECONDS = 2.0
 
@@ -64,6 +65,11 @@ def _db(context: JobContext) -> Database:
 def _policy(context: JobContext) -> DeliveryPolicy:
     policy: DeliveryPolicy = context.additional_context["delivery_policy"]
     return policy
+
+
+def _held_here(context: JobContext) -> HeldHere:
+    held: HeldHere = context.additional_context["held_here"]
+    return held
 
 
 def _sender(context: JobContext) -> Sender:
@@ -106,15 +112,17 @@ async def _leased(
     anything_left: Callable[[AsyncSession], Awaitable[bool]],
 ) -> None:
     """Runs `work` while holding `lease`; ends at once when another job holds it. Work that
-    arrived while the lease was held found it taken, so the holder looks for it after letting
-    go: nothing waits for the sweep."""
+    arrived while the lease was held found it taken (or, in this process, was left to the
+    holder: HeldHere), so the holder looks for it after letting go: nothing waits for the
+    sweep."""
     holder = uuid.uuid4()
     while True:
         async with unit_of_work(_db(context)) as session:
             if not await delivery.claim(session, lease, holder, length):
                 return
         try:
-            again = await work()
+            async with _held_here(context).holding(lease):
+                again = await work()
         finally:
             async with unit_of_work(_db(context)) as session:
                 await delivery.release(session, lease, holder)
@@ -146,7 +154,8 @@ async def _fan_out_held(context: JobContext) -> bool:
         async with unit_of_work(_db(context)) as session:
             fanned = await delivery.fan_out(session, policy)
         for subscription_id in fanned.subscriptions:
-            await defer_delivery(context.app, subscription_id)
+            if not _held_here(context).holds(delivery.delivery_lease(subscription_id)):
+                await defer_delivery(context.app, subscription_id)
         if fanned.scanned == delivery.FAN_OUT_BATCH:
             continue
         async with _db(context).sessions() as session:
@@ -221,13 +230,34 @@ def register(queue: procrastinate.App) -> None:
     queue.periodic(cron="* * * * * */5")(sweeping)
 
 
-class OutboxListener:
-    """Starts a fan-out when events are written, a delivery when a replay is queued (the
-    notification names the subscription). Notifications arriving while a start is under way
-    are folded into one more start after it."""
+class HeldHere:
+    """The leases jobs of this process hold right now. Work a lease covers that comes up
+    while it is held here is the holder's to find (it looks until none is left, and once
+    more after letting go), so no job is started that would only find the lease taken."""
 
-    def __init__(self, db: Database, queue: procrastinate.App) -> None:
+    def __init__(self) -> None:
+        self._held: Counter[str] = Counter()
+
+    def holds(self, lease: str) -> bool:
+        return self._held[lease] > 0
+
+    @contextlib.asynccontextmanager
+    async def holding(self, lease: str) -> AsyncIterator[None]:
+        self._held[lease] += 1
+        try:
+            yield
+        finally:
+            self._held[lease] -= 1
+
+
+class OutboxListener:
+    """Starts a fan-out when events are written (unless this process is fanning out), a
+    delivery when a replay is queued (the notification names the subscription).
+    Notifications arriving while a start is under way are folded into one more start."""
+
+    def __init__(self, db: Database, queue: procrastinate.App, held_here: HeldHere) -> None:
         self._queue = queue
+        self._held_here = held_here
         self._wanted: set[str] = set()
         self._running: asyncio.Task[None] | None = None
         self._listener = ChannelListener(
@@ -247,6 +277,8 @@ class OutboxListener:
             await asyncio.gather(self._running, return_exceptions=True)
 
     def _heard(self, payload: str) -> None:
+        if not payload and self._held_here.holds(delivery.FAN_OUT_LEASE):
+            return
         self._wanted.add(payload)
         if self._running is None or self._running.done():
             self._running = asyncio.get_running_loop().create_task(self._start_jobs())

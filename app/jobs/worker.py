@@ -11,7 +11,7 @@ from app.db.engine import Database
 from app.domain.webhooks.sender import Sender
 from app.domain.webhooks.targets import Resolver, resolve
 from app.jobs.queue import job_queue
-from app.jobs.webhooks import OutboxListener
+from app.jobs.webhooks import HeldHere, OutboxListener
 from app.webhook_policies import delivery_policy, target_policy
 
 # Running jobs get this long to finish when the worker stops; then they are aborted (and,
@@ -37,7 +37,8 @@ async def run_worker(
         target_policy(settings, resolver), timeout_seconds=settings.webhook_timeout_seconds
     )
     async with queue.open_async(), sender:
-        listener = OutboxListener(db, queue)
+        held_here = HeldHere()
+        listener = OutboxListener(db, queue, held_here)
         if wait:
             listener.start()
         try:
@@ -57,6 +58,7 @@ async def run_worker(
                     "settings": settings,
                     "sender": sender,
                     "delivery_policy": delivery_policy(settings),
+                    "held_here": held_here,
                 },
             )
         finally:
