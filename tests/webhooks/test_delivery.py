@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from app.db.models import WebhookAttempt, WebhookDelivery
+from app.db.models import Client, WebhookAttempt, WebhookDelivery
 from app.domain.webhooks.signing import verify
 from app.domain.webhooks.targets import Address, resolve
 from app.jobs.worker import run_worker
@@ -257,3 +257,33 @@ async def test_a_client_is_told_of_its_own_orders_only(committed_app_with: Commi
 
         assert len(expected) == 1  # the feed shows the shop its own order only
         assert [json.loads(p.body) for p in receiver.posts] == expected
+
+
+async def test_a_client_whose_role_no_longer_reads_the_events_is_sent_none(
+    committed_app_with: CommittedApp,
+) -> None:
+    """Least privilege: what a client is sent follows its role now, not when it subscribed."""
+    async with (
+        committed_app_with(**FAST_RETRIES) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        receiving(Receiver()) as receiver,
+    ):
+        shop = await open_shop(app, client)
+        demoted = await open_shop(app, client, warehouse=shop.warehouse, items=shop.items)
+        await subscribe(client, demoted, receiver.url + "/demoted", ["stock.changed"])
+        await subscribe(client, shop, receiver.url + "/shop", ["stock.changed"])
+        async with app.state.db.sessions() as session:
+            await session.execute(
+                update(Client).where(Client.id == demoted.client_id).values(role="reception_device")
+            )
+            await session.commit()
+        async with worker(app):
+            await place_orders(client, shop, 2)
+
+            async def shop_told() -> bool:
+                return len(receiver.delivered()) >= 2 * len(shop.items[:2])
+
+            await until(shop_told, "the shop's stock events")
+            await asyncio.sleep(0.3)
+
+        assert {p.path for p in receiver.posts} == {"/hooks/shop"}

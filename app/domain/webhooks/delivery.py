@@ -29,6 +29,7 @@ from app.db.repositories.webhooks import subscriptions as subscriptions_repo
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.events.types import READERS
+from app.domain.identity.roles import HolderKind, permissions_of, roles_for
 from app.domain.webhooks.sender import Sender, Sent
 from app.domain.webhooks.signing import sign
 
@@ -37,6 +38,16 @@ SEND_BATCH = 100
 PAUSED_FOR_FAILURES = "deliveries kept failing"
 # Types a client receives only for subjects it owns (its orders, its customers).
 OWNED_TYPES = tuple(sorted(t.value for t, readers in READERS.items() if readers.owned_by_clients))
+# What each client role may read, as "<role>:<type>": a client whose role changed after it
+# subscribed is sent only what its role lets it read now.
+READABLE = tuple(
+    sorted(
+        f"{role}:{kind.value}"
+        for role in roles_for(HolderKind.client)
+        for kind, readers in READERS.items()
+        if readers.permissions & permissions_of([role])
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,11 @@ def backoff(policy: DeliveryPolicy, attempts: int, jitter: Callable[[], float]) 
 async def fan_out(session: AsyncSession, policy: DeliveryPolicy) -> repo.FannedOut:
     """Deliveries for the next settled events (at most FAN_OUT_BATCH)."""
     return await repo.fan_out(
-        session, batch=FAN_OUT_BATCH, retry_for=policy.retry_for, owned_types=OWNED_TYPES
+        session,
+        batch=FAN_OUT_BATCH,
+        retry_for=policy.retry_for,
+        owned_types=OWNED_TYPES,
+        readable=READABLE,
     )
 
 

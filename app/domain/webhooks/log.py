@@ -22,7 +22,7 @@ from app.domain.actor import Actor
 from app.domain.audit.service import record_change
 from app.domain.errors import Conflict, NotFound, invalid
 from app.domain.identity.principal import Principal
-from app.domain.webhooks.delivery import OWNED_TYPES, DeliveryPolicy
+from app.domain.webhooks.delivery import OWNED_TYPES, READABLE, DeliveryPolicy
 
 MAX_REPLAY = 10_000
 _NO_DELIVERY = "no such delivery"
@@ -117,6 +117,7 @@ async def replay_range(
         since=since,
         until=until,
         owned_types=OWNED_TYPES,
+        readable=READABLE,
         retry_for=policy.retry_for,
         limit=MAX_REPLAY + 1,
     )

@@ -66,6 +66,7 @@ WITH fan AS (
         ON e.type = ANY(s.event_types) AND e.txid >= s.from_txid AND s.is_active
         AND (e.type <> ALL(:owned_types) OR s.client_id = ANY(e.owner_ids))
     JOIN auth_client c ON c.id = s.client_id AND c.is_active
+        AND c.role || ':' || e.type = ANY(:readable)
     ORDER BY e.txid, e.position, s.id
     ON CONFLICT DO NOTHING
     RETURNING subscription_id
@@ -84,6 +85,7 @@ SELECT
         bindparam("batch", type_=Integer),
         bindparam("retry_for", type_=Interval),
         bindparam("owned_types", type_=ARRAY(String)),
+        bindparam("readable", type_=ARRAY(String)),
     )
 )
 
@@ -95,12 +97,22 @@ class FannedOut:
 
 
 async def fan_out(
-    session: AsyncSession, *, batch: int, retry_for: timedelta, owned_types: Sequence[str]
+    session: AsyncSession,
+    *,
+    batch: int,
+    retry_for: timedelta,
+    owned_types: Sequence[str],
+    readable: Sequence[str],
 ) -> FannedOut:
     """Deliveries for the next `batch` settled events, and the fan-out position moved past
-    them. `owned_types` reach a subscription only when its client owns the event."""
+    them. `owned_types` reach a subscription only when its client owns the event; an event
+    reaches it only when `readable` holds "<the client's role>:<the event's type>"."""
     row = await _FAN_OUT.one_or_none(
-        session, batch=batch, retry_for=retry_for, owned_types=list(owned_types)
+        session,
+        batch=batch,
+        retry_for=retry_for,
+        owned_types=list(owned_types),
+        readable=list(readable),
     )
     assert row is not None
     return FannedOut(row["scanned"], list(row["subscriptions"]))
@@ -350,7 +362,8 @@ _REPLAY_RANGE = Prepared(
 WITH horizon AS (
     SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS xmin
 ), s AS (
-    SELECT id, client_id, event_types FROM webhooks_subscription WHERE id = :subscription_id
+    SELECT s.id, s.client_id, s.event_types, c.role FROM webhooks_subscription s
+    JOIN auth_client c ON c.id = s.client_id WHERE s.id = :subscription_id
 ), made AS (
     INSERT INTO webhooks_delivery (subscription_id, event_position, replay_of, retry_until)
     SELECT s.id, e.position, first.id, now() + :retry_for
@@ -358,6 +371,7 @@ WITH horizon AS (
     JOIN events_outbox e
         ON e.type = ANY(s.event_types)
         AND (e.type <> ALL(:owned_types) OR s.client_id = ANY(e.owner_ids))
+        AND s.role || ':' || e.type = ANY(:readable)
     CROSS JOIN horizon
     LEFT JOIN webhooks_delivery first
         ON first.subscription_id = s.id AND first.event_position = e.position
@@ -374,6 +388,7 @@ SELECT count(*) FROM made
         bindparam("subscription_id", type_=Uuid),
         bindparam("retry_for", type_=Interval),
         bindparam("owned_types", type_=ARRAY(String)),
+        bindparam("readable", type_=ARRAY(String)),
         bindparam("since", type_=DateTime(timezone=True)),
         bindparam("until", type_=DateTime(timezone=True)),
         bindparam("row_limit", type_=BigInteger),
@@ -388,6 +403,7 @@ async def replay_range(
     since: datetime,
     until: datetime,
     owned_types: Sequence[str],
+    readable: Sequence[str],
     retry_for: timedelta,
     limit: int,
 ) -> int:
@@ -398,6 +414,7 @@ async def replay_range(
         since=since,
         until=until,
         owned_types=list(owned_types),
+        readable=list(readable),
         retry_for=retry_for,
         row_limit=limit,
     )
