@@ -25,6 +25,7 @@ from app.http.problems import install_error_handlers
 from app.jobs.worker import in_process_worker
 from app.logging_setup import configure_logging
 from app.routers import (
+    accounting,
     admin,
     audit,
     auth,
@@ -124,7 +125,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_idempotency(app)
     # Requests are matched against the routes in this order, one by one: probes (two routes)
     # and the webshop's hot paths (stock, orders, the event feed) first.
-    routers = (health, inventory, orders, events, partners, webhooks, auth, admin, audit)
+    routers = (
+        health,
+        inventory,
+        orders,
+        events,
+        partners,
+        accounting,
+        webhooks,
+        auth,
+        admin,
+        audit,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     install_docs(app)

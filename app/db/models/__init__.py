@@ -1,5 +1,6 @@
 """All models, imported here so that `Base.metadata` is complete for Alembic."""
 
+from app.db.models.accounting import Account, Company
 from app.db.models.api import IdempotencyRecord
 from app.db.models.audit import AuditEvent
 from app.db.models.events import OutboxEvent
@@ -23,8 +24,10 @@ from app.db.models.webhooks import (
 )
 
 __all__ = [
+    "Account",
     "AuditEvent",
     "Client",
+    "Company",
     "IdempotencyRecord",
     "Item",
     "LoginThrottle",

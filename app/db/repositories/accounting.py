@@ -1,0 +1,67 @@
+"""Queries for the company and its chart of accounts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.db.keyset import KeysetQuery, PageRequest
+from app.db.models.accounting import Account, Company
+from app.db.prepared import Prepared
+
+COMPANY_ID = 1
+
+_COMPANY = Prepared(select(*Company.__table__.c).where(Company.id == COMPANY_ID))
+_ACCOUNT = Prepared(select(*Account.__table__.c).where(Account.id == bindparam("account_id")))
+_ACCOUNTS = KeysetQuery(
+    select(*Account.__table__.c),
+    stamp=Account.updated_at,
+    ident=Account.id,
+    filters={
+        "type": lambda value: Account.type == value,
+        "is_active": lambda value: Account.is_active == value,
+    },
+)
+
+
+async def company_row(reader: AsyncConnection) -> dict[str, Any] | None:
+    return await _COMPANY.one_or_none(reader)
+
+
+async def load_company(session: AsyncSession) -> Company | None:
+    return await session.get(Company, COMPANY_ID)
+
+
+async def add_company(session: AsyncSession, company: Company) -> None:
+    """IntegrityError when the company exists already."""
+    session.add(company)
+    await session.flush()
+
+
+async def add_accounts(session: AsyncSession, accounts: Sequence[Mapping[str, Any]]) -> None:
+    """Many accounts in one statement (each mapping: the columns but the timestamps)."""
+    await session.execute(insert(Account), list(accounts))
+
+
+async def add_account(session: AsyncSession, account: Account) -> None:
+    """IntegrityError when the number (or the id) is taken."""
+    session.add(account)
+    await session.flush()
+
+
+async def load_account(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def account_row(reader: AsyncConnection, account_id: uuid.UUID) -> dict[str, Any] | None:
+    return await _ACCOUNT.one_or_none(reader, account_id=account_id)
+
+
+async def account_rows(
+    reader: AsyncConnection, page: PageRequest, *, type_: str | None, is_active: bool | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await _ACCOUNTS.page(reader, page, type=type_, is_active=is_active)

@@ -1,0 +1,1 @@
+"""Accounting: the company, its chart of accounts (and, to come, the ledger)."""
