@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from enum import Enum
 
 import procrastinate
 from procrastinate import JobContext
@@ -99,17 +100,21 @@ async def defer_delivery(
     )
 
 
-# What leased work says when it ends: nothing was left when it looked (the holder looks
-# again after letting go), or it has seen to what comes next itself.
-LOOK_AGAIN, DONE = True, False
+class Then(Enum):
+    """What leased work says when it ends."""
+
+    LOOK_AGAIN = "nothing was left when it looked: look once more after letting go"
+    HAND_OVER = "its time is up: a fresh job goes on once the lease is let go"
+    DONE = "it has seen to what comes next (a retry queued, the subscription paused)"
 
 
 async def _leased(
     context: JobContext,
     lease: str,
     length: timedelta,
-    work: Callable[[], Awaitable[bool]],
+    work: Callable[[], Awaitable[Then]],
     anything_left: Callable[[AsyncSession], Awaitable[bool]],
+    hand_over: Callable[[], Awaitable[None]],
 ) -> None:
     """Runs `work` while holding `lease`; ends at once when another job holds it. Work that
     arrived while the lease was held found it taken (or, in this process, was left to the
@@ -122,11 +127,13 @@ async def _leased(
                 return
         try:
             async with _held_here(context).holding(lease):
-                again = await work()
+                then = await work()
         finally:
             async with unit_of_work(_db(context)) as session:
                 await delivery.release(session, lease, holder)
-        if again is DONE:
+        if then is Then.HAND_OVER:
+            await hand_over()
+        if then is not Then.LOOK_AGAIN:
             return
         async with _db(context).sessions() as session:
             if not await anything_left(session):
@@ -142,10 +149,11 @@ async def fan_out(context: JobContext) -> None:
         length,
         lambda: _fan_out_held(context),
         delivery.events_behind,
+        lambda: defer_fan_out(context.app),
     )
 
 
-async def _fan_out_held(context: JobContext) -> bool:
+async def _fan_out_held(context: JobContext) -> Then:
     """Fans out until no event waits; events behind a running transaction are looked for
     again at growing intervals, until the budget is spent and a fresh job takes over."""
     policy, pause = _policy(context), RECHECK_FIRST_SECONDS
@@ -160,10 +168,9 @@ async def _fan_out_held(context: JobContext) -> bool:
             continue
         async with _db(context).sessions() as session:
             if not await delivery.events_behind(session):
-                return LOOK_AGAIN
+                return Then.LOOK_AGAIN
         if time.monotonic() > ends:
-            await defer_fan_out(context.app)
-            return DONE
+            return Then.HAND_OVER
         pause = RECHECK_FIRST_SECONDS if fanned.scanned else min(2 * pause, RECHECK_MAX_SECONDS)
         await asyncio.sleep(pause)
 
@@ -178,10 +185,11 @@ async def deliver(context: JobContext, subscription_id: str) -> None:
         length,
         lambda: _deliver_held(context, subscription),
         lambda session: delivery.head_due(session, subscription),
+        lambda: defer_delivery(context.app, subscription),
     )
 
 
-async def _deliver_held(context: JobContext, subscription: uuid.UUID) -> bool:
+async def _deliver_held(context: JobContext, subscription: uuid.UUID) -> Then:
     """Batches until nothing is due, the budget is spent or the first delivery waits for its
     retry (then a job is queued for that time)."""
     policy = _policy(context)
@@ -190,21 +198,20 @@ async def _deliver_held(context: JobContext, subscription: uuid.UUID) -> bool:
         async with unit_of_work(_db(context)) as session:
             batch = await delivery.next_batch(session, subscription)
         if batch is None:
-            return LOOK_AGAIN
+            return Then.LOOK_AGAIN
         if isinstance(batch, datetime):
             await defer_delivery(context.app, subscription, at=batch)
-            return DONE
+            return Then.DONE
         outcome = await delivery.send(batch, _sender(context), policy, until=ends)
         async with unit_of_work(_db(context)) as session:
             paused = await delivery.record(session, WORKER_ACTOR, batch, outcome, policy)
         if paused:
             log.warning("webhook subscription %s paused: deliveries kept failing", subscription)
-            return DONE
+            return Then.DONE
         if outcome.wait_until is not None:
             await defer_delivery(context.app, subscription, at=outcome.wait_until)
-            return DONE
-    await defer_delivery(context.app, subscription)  # a fresh job goes on at once
-    return DONE
+            return Then.DONE
+    return Then.HAND_OVER
 
 
 def _timeout(context: JobContext) -> float:
