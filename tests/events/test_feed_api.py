@@ -77,6 +77,11 @@ async def test_callers_without_a_readable_type_are_refused_and_bad_cursors_named
         response = await client.get(EVENTS, params={"after": bad}, headers=shop)
         assert response.status_code == 422, bad
         assert response.json()["errors"][0]["parameter"] == "after"
+    # Any cursor of the published syntax is a position, even past the largest one stored.
+    beyond = "9999999999999999999-9999999999999999999"
+    response = await client.get(EVENTS, params={"after": beyond}, headers=shop)
+    assert response.status_code == 200, response.text
+    assert (response.json()["items"], response.json()["next_cursor"]) == ([], beyond)
 
 
 async def test_a_client_sees_changes_of_its_own_customers_only(

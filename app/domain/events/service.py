@@ -60,9 +60,9 @@ def decode_feed_cursor(cursor: str) -> FeedPosition:
     )
     if not _FEED_CURSOR.fullmatch(cursor):
         raise invalid
-    txid, position = (int(part) for part in cursor.split("-"))
-    if txid > _MAX_BIGINT or position > _MAX_BIGINT:
-        raise invalid
+    # Every cursor of the published syntax is a position: one past the largest stored value is
+    # past every event (an empty page), not an error.
+    txid, position = (min(int(part), _MAX_BIGINT) for part in cursor.split("-"))
     return txid, position
 
 
