@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -40,6 +40,19 @@ def as_utc(value: datetime) -> datetime:
 
 # A timestamp in a query parameter, as the contract's `format: date-time` promises.
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(as_utc)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _iso_date_text(value: object) -> object:
+    """Only `YYYY-MM-DD`: pydantic alone would also read numbers as Unix timestamps."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date such as 2026-01-31")
+    return value
+
+
+# A calendar date (a document date, a posting date), as `format: date` promises.
+CalendarDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 # No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
 # the length is checked before surrounding whitespace is stripped, as the contract says.

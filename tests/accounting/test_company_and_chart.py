@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent
 from app.domain.accounting.charts import Chart, template
+from tests.factories.accounting import COMPANY, company_body
 from tests.factories.identity import auth_headers
 
-COMPANY = "/api/v1/accounting/company"
 ACCOUNTS = "/api/v1/accounting/accounts"
 # Accounts every German trading company books to, with DATEV's numbers in each chart.
 STANDARD_NUMBERS = {
@@ -33,19 +33,6 @@ STANDARD_NUMBERS = {
     "Gezeichnetes Kapital": ("0800", "2900"),
     "Saldenvorträge, Sachkonten": ("9000", "9000"),
 }
-
-
-def _company(**overrides: Any) -> dict[str, Any]:
-    return {
-        "legal_name": "Muster Handels GmbH",
-        "street": "Hauptstraße 5",
-        "postal_code": "80331",
-        "city": "München",
-        "country": "DE",
-        "tax_number": "143/815/08150",
-        "vat_id": "DE136695976",
-        "chart": "skr03",
-    } | overrides
 
 
 async def _all_accounts(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -78,7 +65,7 @@ async def test_setting_the_company_up_creates_its_chart_once(
     accountant = await auth_headers(app, "accountant")
     assert (await client.get(COMPANY, headers=accountant)).status_code == 404
 
-    made = await client.put(COMPANY, json=_company(), headers=accountant)
+    made = await client.put(COMPANY, json=company_body(), headers=accountant)
     assert made.status_code == 201, made.text
     assert made.json()["base_currency"] == "EUR"
     accounts = await _all_accounts(client, accountant)
@@ -92,16 +79,16 @@ async def test_setting_the_company_up_creates_its_chart_once(
 
     moved = await client.put(
         COMPANY,
-        json=_company(city="Köln", postal_code="50667"),
+        json=company_body(city="Köln", postal_code="50667"),
         headers={**accountant, "If-Match": made.headers["etag"]},
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["city"] == "Köln"
     stale = await client.put(
-        COMPANY, json=_company(), headers={**accountant, "If-Match": made.headers["etag"]}
+        COMPANY, json=company_body(), headers={**accountant, "If-Match": made.headers["etag"]}
     )
     assert stale.status_code == 412
-    other_chart = await client.put(COMPANY, json=_company(chart="skr04"), headers=accountant)
+    other_chart = await client.put(COMPANY, json=company_body(chart="skr04"), headers=accountant)
     assert other_chart.status_code == 409
     assert len(await _all_accounts(client, accountant)) == len(template(Chart.skr03))
 
@@ -117,7 +104,7 @@ async def test_accounts_are_added_renamed_and_deactivated_never_renumbered(
             "report_group": "Umsatzerlöse", "tax_key": "USt19"}  # fmt: skip
     early = await client.post(ACCOUNTS, json=body, headers={**accountant, "Idempotency-Key": "a0"})
     assert early.status_code == 409  # no company, no chart yet
-    await client.put(COMPANY, json=_company(chart="skr04"), headers=accountant)
+    await client.put(COMPANY, json=company_body(chart="skr04"), headers=accountant)
 
     made = await client.post(ACCOUNTS, json=body, headers={**accountant, "Idempotency-Key": "a1"})
     assert made.status_code == 201, made.text
@@ -147,9 +134,9 @@ async def test_accounts_are_added_renamed_and_deactivated_never_renumbered(
 async def test_auditors_read_the_chart_and_change_nothing(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    await client.put(COMPANY, json=_company(), headers=await auth_headers(app, "accountant"))
+    await client.put(COMPANY, json=company_body(), headers=await auth_headers(app, "accountant"))
     auditor = await auth_headers(app, "auditor")
     assert (await client.get(COMPANY, headers=auditor)).status_code == 200
     assert len(await _all_accounts(client, auditor)) == len(template(Chart.skr03))
-    refused = await client.put(COMPANY, json=_company(city="Köln"), headers=auditor)
+    refused = await client.put(COMPANY, json=company_body(city="Köln"), headers=auditor)
     assert refused.status_code == 403

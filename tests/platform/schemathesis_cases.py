@@ -35,6 +35,9 @@ def complete_positive_case(case: schemathesis.Case) -> None:
       schema; a drawn host that resolves nowhere, or to a private address, is rightly refused.
     * `since`/`until` (a replay's time range): the end must come after the start, which a
       schema of two independent fields cannot say; a range that ends first is rightly refused.
+    * `lines` of a journal entry: the debits must equal the credits, and a line's currency the
+      entry's; a schema of independent lines cannot say either. The drawn lines are made to
+      balance (accounts that do not exist are still a documented 409).
     * `is_customer`/`is_supplier`: a partner needs one of them. The create body's schema says
       so, but whether a partial update leaves a role depends on the stored partner; a body
       that sets the role flags it sends to false is given a role.
@@ -58,9 +61,26 @@ def complete_positive_case(case: schemathesis.Case) -> None:
         case.body["url"] = PUBLIC_TARGET
     if isinstance(case.body, dict) and {"since", "until"} <= case.body.keys():
         _order_range(case.body)
+    if isinstance(case.body, dict) and isinstance(case.body.get("lines"), list):
+        _balance(case.body["lines"])
     roles = [case.body.get(r) for r in ROLE_FLAGS] if isinstance(case.body, dict) else []
     if isinstance(case.body, dict) and any(r is False for r in roles) and True not in roles:
         case.body["is_customer"] = True
+
+
+def _balance(lines: list[object]) -> None:
+    """The first line debits what the others (one each) credit. Copies: a generated list may
+    hold one dict twice."""
+    booked = [
+        i for i, x in enumerate(lines) if isinstance(x, dict) and {"side", "amount"} <= x.keys()
+    ]
+    for order, index in enumerate(booked):
+        original = lines[index]
+        assert isinstance(original, dict)
+        line = {k: v for k, v in original.items() if k != "currency"}
+        line["side"] = "debit" if order == 0 else "credit"
+        line["amount"] = f"{len(booked) - 1}.00" if order == 0 else "1.00"
+        lines[index] = line
 
 
 def _order_range(body: dict[str, object]) -> None:

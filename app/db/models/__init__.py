@@ -1,6 +1,15 @@
 """All models, imported here so that `Base.metadata` is complete for Alembic."""
 
-from app.db.models.accounting import Account, Company
+from app.db.models.accounting import (
+    Account,
+    Company,
+    DailyBalance,
+    FiscalYear,
+    JournalEntry,
+    JournalLine,
+    MonthlyBalance,
+    Period,
+)
 from app.db.models.api import IdempotencyRecord
 from app.db.models.audit import AuditEvent
 from app.db.models.events import OutboxEvent
@@ -28,9 +37,14 @@ __all__ = [
     "AuditEvent",
     "Client",
     "Company",
+    "DailyBalance",
+    "FiscalYear",
     "IdempotencyRecord",
     "Item",
+    "JournalEntry",
+    "JournalLine",
     "LoginThrottle",
+    "MonthlyBalance",
     "Movement",
     "MovementLine",
     "Order",
@@ -38,6 +52,7 @@ __all__ = [
     "OutboxEvent",
     "Partner",
     "PartnerExternalId",
+    "Period",
     "Principal",
     "RefreshToken",
     "SalesChannel",

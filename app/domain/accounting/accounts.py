@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import PageRequest
 from app.db.models.accounting import Account
-from app.db.repositories import accounting as repo
+from app.db.repositories.accounting import chart as repo
 from app.domain.accounting.charts import AccountType
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.models.accounting import Company
-from app.db.repositories import accounting as repo
+from app.db.repositories.accounting import chart as repo
 from app.domain.accounting.charts import Chart, template
 from app.domain.actor import Actor
 from app.domain.audit.service import record_change

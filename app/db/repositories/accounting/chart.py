@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.accounting import Account, Company
-from app.db.prepared import Prepared
+from app.db.prepared import Executor, Prepared
 
 COMPANY_ID = 1
 
@@ -28,7 +28,7 @@ _ACCOUNTS = KeysetQuery(
 )
 
 
-async def company_row(reader: AsyncConnection) -> dict[str, Any] | None:
+async def company_row(reader: Executor) -> dict[str, Any] | None:
     return await _COMPANY.one_or_none(reader)
 
 

@@ -1,4 +1,4 @@
-"""Accounting: the company and its chart of accounts. Reading needs `accounting:read`
+"""The company and its chart of accounts. Reading needs `accounting:read`
 (accountants, auditors, credit officers); changing needs `accounting:post` (accountants).
 Front-office roles and integration clients hold neither."""
 
@@ -26,17 +26,17 @@ from app.schemas.accounting import (
 )
 from app.schemas.common import Page
 
-_READ = require("accounting:read")
-_POST = require("accounting:post")
+READ = require("accounting:read")
+POST = require("accounting:post")
 
 router = AreaRouter(prefix="/api/v1/accounting", tags=["accounting"], route_class=DatabaseRoute)
 
-Reader = Annotated[Principal, _READ]
-Poster = Annotated[Principal, _POST]
+Reader = Annotated[Principal, READ]
+Poster = Annotated[Principal, POST]
 AccountId = Annotated[uuid.UUID, Path(description="The account's id")]
 
 
-def _versioned(row: Mapping[str, Any], response: Response) -> Mapping[str, Any]:
+def versioned(row: Mapping[str, Any], response: Response) -> Mapping[str, Any]:
     response.headers["ETag"] = version_etag(row["version"])
     return row
 
@@ -45,19 +45,19 @@ def _versioned(row: Mapping[str, Any], response: Response) -> Mapping[str, Any]:
     "/company",
     operation_id="accounting_get_company",
     response_model=CompanyRead,
-    dependencies=[_READ],
+    dependencies=[READ],
     responses=problem_responses(404),
 )
 async def accounting_get_company(reader: ReaderDep, response: Response) -> CompanyRead:
     """The company the books are kept for; 404 until it is set up."""
-    return CompanyRead.model_validate(_versioned(await company.get_company(reader), response))
+    return CompanyRead.model_validate(versioned(await company.get_company(reader), response))
 
 
 @router.put(
     "/company",
     operation_id="accounting_set_up_company",
     response_model=CompanyRead,
-    dependencies=[_POST],
+    dependencies=[POST],
     responses={
         201: {"model": CompanyRead, "description": "Set up, with the chart's accounts"},
         **problem_responses(400, 409, 412),
@@ -77,14 +77,14 @@ async def accounting_set_up_company(
     done = await company.set_up_company(session, actor_for(caller), data, parse_if_match(if_match))
     if done.created:
         response.status_code = status.HTTP_201_CREATED
-    return CompanyRead.model_validate(_versioned(done.company, response))
+    return CompanyRead.model_validate(versioned(done.company, response))
 
 
 @router.get(
     "/accounts",
     operation_id="accounting_list_accounts",
     response_model=Page[AccountRead],
-    dependencies=[_READ],
+    dependencies=[READ],
 )
 async def accounting_list_accounts(
     reader: ReaderDep,
@@ -102,7 +102,7 @@ async def accounting_list_accounts(
     operation_id="accounting_create_account",
     status_code=status.HTTP_201_CREATED,
     response_model=AccountRead,
-    dependencies=[_POST, Idempotent],
+    dependencies=[POST, Idempotent],
     responses=problem_responses(409),
 )
 async def accounting_create_account(
@@ -113,21 +113,21 @@ async def accounting_create_account(
     new = accounts.NewAccount(**body.model_dump())
     row = await accounts.create_account(session, actor_for(caller), new)
     response.headers["Location"] = f"{router.prefix}/accounts/{row['id']}"
-    return AccountRead.model_validate(_versioned(row, response))
+    return AccountRead.model_validate(versioned(row, response))
 
 
 @router.get(
     "/accounts/{account_id}",
     operation_id="accounting_get_account",
     response_model=AccountRead,
-    dependencies=[_READ],
+    dependencies=[READ],
     responses=problem_responses(404),
 )
 async def accounting_get_account(
     account_id: AccountId, reader: ReaderDep, response: Response
 ) -> AccountRead:
     return AccountRead.model_validate(
-        _versioned(await accounts.get_account(reader, account_id), response)
+        versioned(await accounts.get_account(reader, account_id), response)
     )
 
 
@@ -135,7 +135,7 @@ async def accounting_get_account(
     "/accounts/{account_id}",
     operation_id="accounting_update_account",
     response_model=AccountRead,
-    dependencies=[_POST],
+    dependencies=[POST],
     responses=problem_responses(400, 404, 412),
 )
 async def accounting_update_account(
@@ -158,4 +158,4 @@ async def accounting_update_account(
     row = await accounts.update_account(
         session, actor_for(caller), account_id, parse_if_match(if_match), changes
     )
-    return AccountRead.model_validate(_versioned(row, response))
+    return AccountRead.model_validate(versioned(row, response))

@@ -1,0 +1,1 @@
+"""Queries for the books: the company and chart, and the journal."""

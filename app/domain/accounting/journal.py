@@ -1,0 +1,344 @@
+"""Journal entries: drafts are written, changed and deleted freely; posting numbers an entry
+(gap-free per fiscal year), chains its hash and adds it to the balances, after which it is
+fixed: a correction is a reversal entry (GoBD). Every posting and reversal is audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.db.keyset import PageRequest
+from app.db.repositories.accounting import chart as chart_repo
+from app.db.repositories.accounting import journal as repo
+from app.domain.accounting.rules import (
+    EntryKind,
+    EntryStatus,
+    Line,
+    check_lines,
+    fiscal_year_of,
+    line_from_signed,
+    reversal_lines,
+    reversal_text,
+)
+from app.domain.actor import Actor
+from app.domain.audit.service import record_change
+from app.domain.concurrency import ExpectedVersion
+from app.domain.errors import Conflict, FieldError, NotFound, ReferenceConflict
+
+_NOT_FOUND = "no such journal entry"
+_RESOURCE = "accounting_journal_entry"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What an entry books: an invoice, an order, a payroll run..."""
+
+    type: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryData:
+    document_date: date
+    text: str
+    lines: Sequence[Line]
+    posting_date: date | None = None  # None: the document date
+    currency: str | None = None  # None: the company's base currency
+    document_ref: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    posting_date: date
+    text: str | None = None  # None: "Storno <year>-<number>: <original text>"
+
+
+@dataclass(slots=True)
+class _Booking:
+    """An entry ready to be stored: the company's view of it and its lines' account ids."""
+
+    values: dict[str, Any]
+    account_ids: list[uuid.UUID]
+    amounts: list[Decimal]
+    lines: list[Line] = field(default_factory=list)
+
+
+async def _company(session: AsyncSession) -> dict[str, Any]:
+    company = await chart_repo.company_row(session)
+    if company is None:
+        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
+    return company
+
+
+async def _resolve_accounts(
+    session: AsyncSession, lines: Sequence[Line], *, active_only: bool
+) -> list[uuid.UUID]:
+    """The lines' account ids; 409 naming each line whose account is unknown (or inactive,
+    for new bookings)."""
+    found = await repo.accounts_by_number(session, sorted({x.account for x in lines}))
+    errors = []
+    for index, line in enumerate(lines):
+        account = found.get(line.account)
+        if account is None:
+            errors.append(
+                FieldError(f"no account numbered {line.account}", f"/lines/{index}/account")
+            )
+        elif active_only and not account["is_active"]:
+            errors.append(
+                FieldError(f"account {line.account} is deactivated", f"/lines/{index}/account")
+            )
+    if errors:
+        raise ReferenceConflict("; ".join(f"{e.pointer}: {e.detail}" for e in errors), errors)
+    return [found[x.account]["id"] for x in lines]
+
+
+async def _booking(
+    session: AsyncSession, entry_id: uuid.UUID, data: EntryData, *, kind: EntryKind
+) -> _Booking:
+    company = await _company(session)
+    currency = data.currency or company["base_currency"]
+    if currency != company["base_currency"]:
+        # Reports add amounts up per account: they must all be in one currency.
+        raise _refused(
+            "/currency",
+            f"the books are kept in {company['base_currency']}; foreign-currency entries are"
+            " not supported yet",
+        )
+    check_lines(data.lines, currency)
+    account_ids = await _resolve_accounts(
+        session, data.lines, active_only=kind is not EntryKind.reversal
+    )
+    values = {
+        "id": entry_id,
+        "currency": currency,
+        "document_date": data.document_date,
+        "posting_date": data.posting_date or data.document_date,
+        "document_ref": data.document_ref,
+        "text": data.text,
+        "source_type": data.source.type if data.source else None,
+        "source_id": data.source.id if data.source else None,
+    }
+    return _Booking(values, account_ids, [x.signed for x in data.lines], list(data.lines))
+
+
+async def _post(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, posting_date: date
+) -> None:
+    """Numbers, hashes and posts a locked draft, and adds it to the balances."""
+    company = await _company(session)
+    year = fiscal_year_of(posting_date, company["fiscal_year_start_month"])
+    number = await repo.next_number(session, year)
+    if number is None:
+        raise _refused("/posting_date", f"fiscal year {year} is closed")
+    posted = await repo.post(
+        session,
+        entry_id,
+        fiscal_year=year,
+        number=number,
+        posted_by=actor.subject,
+        day=posting_date,
+    )
+    if not posted:
+        raise _refused(
+            "/posting_date",
+            f"{posting_date:%Y-%m} is closed: post into an open period or have it reopened",
+        )
+
+
+def _refused(pointer: str, detail: str) -> ReferenceConflict:
+    return ReferenceConflict(detail, [FieldError(detail, pointer=pointer)])
+
+
+async def _stored(session: AsyncSession, entry_id: uuid.UUID) -> dict[str, Any]:
+    row = await repo.entry_row(session, entry_id)
+    assert row is not None
+    return row
+
+
+def _audit_view(entry: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "status", "kind", "fiscal_year", "number", "currency", "document_date", "posting_date",
+        "document_ref", "text", "source_type", "source_id", "reverses_id", "hash",
+    )  # fmt: skip
+    view = {k: entry[k] for k in keep}
+    view["lines"] = [
+        {"account": x["account"], "side": x["side"], "amount": x["amount"]} for x in entry["lines"]
+    ]
+    return {k: str(v) if isinstance(v, uuid.UUID | date) else v for k, v in view.items()}
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entry_id: uuid.UUID,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await record_change(
+        session,
+        actor,
+        action=f"accounting.journal_entry.{action}",
+        resource_type=_RESOURCE,
+        resource_id=entry_id,
+        before=_audit_view(before) if before else None,
+        after=_audit_view(after) if after else None,
+    )
+
+
+async def create_entry(
+    session: AsyncSession,
+    actor: Actor,
+    data: EntryData,
+    *,
+    post: bool,
+    entry_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Stores a draft, or posts it at once (`post`): nothing is stored unless the lines
+    balance, name active accounts and, for a posting, fall into an open period."""
+    entry_id = entry_id or uuid.uuid4()
+    booking = await _booking(session, entry_id, data, kind=EntryKind.regular)
+    values = booking.values | {
+        "kind": EntryKind.regular.value,
+        "reverses_id": None,
+        "created_by": actor.subject,
+    }
+    try:
+        await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
+    except repo.IdTaken as exc:
+        raise Conflict("a journal entry with this id exists") from exc
+    if post:
+        await _post(session, actor, entry_id, values["posting_date"])
+    stored = await _stored(session, entry_id)
+    await _audit(session, actor, "post" if post else "create", entry_id, None, stored)
+    return stored
+
+
+async def _locked_draft(
+    session: AsyncSession, entry_id: uuid.UUID, expected: ExpectedVersion
+) -> dict[str, Any]:
+    locked = await repo.lock_entry(session, entry_id)
+    if locked is None:
+        raise NotFound(_NOT_FOUND)
+    if locked["status"] != EntryStatus.draft:
+        raise Conflict("the entry is posted: it cannot change; reverse it instead")
+    expected.check(locked["version"])
+    return locked
+
+
+async def update_draft(
+    session: AsyncSession,
+    actor: Actor,
+    entry_id: uuid.UUID,
+    expected: ExpectedVersion,
+    data: EntryData,
+) -> dict[str, Any]:
+    """Replaces a draft's fields and lines (409 once it is posted)."""
+    await _locked_draft(session, entry_id, expected)
+    before = await _stored(session, entry_id)
+    booking = await _booking(session, entry_id, data, kind=EntryKind.regular)
+    await repo.replace_draft(session, booking.values, booking.account_ids, booking.amounts)
+    after = await _stored(session, entry_id)
+    await _audit(session, actor, "update", entry_id, before, after)
+    return after
+
+
+async def delete_draft(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, expected: ExpectedVersion
+) -> None:
+    """Drafts may be thrown away; posted entries never (409)."""
+    await _locked_draft(session, entry_id, expected)
+    before = await _stored(session, entry_id)
+    await repo.delete_draft(session, entry_id)
+    await _audit(session, actor, "delete", entry_id, before, None)
+
+
+async def post_draft(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, expected: ExpectedVersion
+) -> dict[str, Any]:
+    """Posts a draft: it gets the next number of its fiscal year and cannot change again."""
+    locked = await _locked_draft(session, entry_id, expected)
+    await _post(session, actor, entry_id, locked["posting_date"])
+    after = await _stored(session, entry_id)
+    await _audit(session, actor, "post", entry_id, None, after)
+    return after
+
+
+async def reverse_entry(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, reversal: Reversal
+) -> dict[str, Any]:
+    """Posts the entry's mirror image, linked to it: the correction GoBD allows. An entry is
+    reversed once; a reversal is not reversed again (post the right entry instead)."""
+    original = await repo.entry_row(session, entry_id)
+    if original is None:
+        raise NotFound(_NOT_FOUND)
+    if original["status"] != EntryStatus.posted:
+        raise Conflict("only posted entries are reversed; change or delete the draft instead")
+    if original["kind"] == EntryKind.reversal:
+        raise Conflict("a reversal is not reversed: post the correct entry instead")
+    if original["reversed_by_id"] is not None:
+        raise Conflict(f"already reversed by {original['reversed_by_id']}")
+    lines = [
+        line_from_signed(x["account"], Decimal(x["amount"]) * (1 if x["side"] == "debit" else -1))
+        for x in original["lines"]
+    ]
+    data = EntryData(
+        document_date=reversal.posting_date,
+        posting_date=reversal.posting_date,
+        text=reversal.text
+        or reversal_text(original["fiscal_year"], original["number"], original["text"]),
+        lines=reversal_lines(lines),
+        currency=original["currency"],
+        document_ref=original["document_ref"],
+        source=Source(original["source_type"], original["source_id"])
+        if original["source_type"]
+        else None,
+    )
+    reversal_id = uuid.uuid4()
+    booking = await _booking(session, reversal_id, data, kind=EntryKind.reversal)
+    values = booking.values | {
+        "kind": EntryKind.reversal.value,
+        "reverses_id": entry_id,
+        "created_by": actor.subject,
+    }
+    try:
+        await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
+    except repo.IdTaken as exc:  # the unique link: reversed meanwhile
+        raise Conflict("the entry was reversed meanwhile") from exc
+    await _post(session, actor, reversal_id, reversal.posting_date)
+    stored = await _stored(session, reversal_id)
+    await _audit(session, actor, "reverse", reversal_id, None, stored)
+    return stored
+
+
+async def get_entry(reader: AsyncConnection, entry_id: uuid.UUID) -> dict[str, Any]:
+    row = await repo.entry_row(reader, entry_id)
+    if row is None:
+        raise NotFound(_NOT_FOUND)
+    return row
+
+
+async def list_entries(
+    reader: AsyncConnection,
+    page: PageRequest,
+    *,
+    status: EntryStatus | None = None,
+    fiscal_year: int | None = None,
+    source: Source | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Oldest change first (`updated_since` mirrors changes)."""
+    return await repo.entry_rows(
+        reader,
+        page,
+        status=status.value if status else None,
+        fiscal_year=fiscal_year,
+        source_type=source.type if source else None,
+        source_id=source.id if source else None,
+    )
