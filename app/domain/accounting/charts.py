@@ -54,3 +54,7 @@ def template(chart: Chart) -> tuple[TemplateAccount, ...]:
             )
             for row in csv.DictReader(file, delimiter=";")
         )
+
+
+# Where a year-end closing carries the year's result (Gewinnvortrag vor Verwendung).
+RETAINED_EARNINGS = {Chart.skr03: "0860", Chart.skr04: "2970", Chart.generic: "3100"}

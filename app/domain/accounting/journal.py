@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,9 +20,9 @@ from app.domain.accounting.rules import (
     EntryKind,
     EntryStatus,
     Line,
+    Side,
     check_lines,
     fiscal_year_of,
-    line_from_signed,
     reversal_lines,
     reversal_text,
 )
@@ -60,14 +60,13 @@ class Reversal:
     text: str | None = None  # None: "Storno <year>-<number>: <original text>"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Booking:
     """An entry ready to be stored: the company's view of it and its lines' account ids."""
 
     values: dict[str, Any]
     account_ids: list[uuid.UUID]
     amounts: list[Decimal]
-    lines: list[Line] = field(default_factory=list)
 
 
 async def _company(session: AsyncSession) -> dict[str, Any]:
@@ -113,7 +112,7 @@ async def _booking(
         )
     check_lines(data.lines, currency)
     account_ids = await _resolve_accounts(
-        session, data.lines, active_only=kind is not EntryKind.reversal
+        session, data.lines, active_only=kind is EntryKind.regular
     )
     values = {
         "id": entry_id,
@@ -125,7 +124,7 @@ async def _booking(
         "source_type": data.source.type if data.source else None,
         "source_id": data.source.id if data.source else None,
     }
-    return _Booking(values, account_ids, [x.signed for x in data.lines], list(data.lines))
+    return _Booking(values, account_ids, [x.signed for x in data.lines])
 
 
 async def _post(
@@ -285,10 +284,7 @@ async def reverse_entry(
         raise Conflict("a reversal is not reversed: post the correct entry instead")
     if original["reversed_by_id"] is not None:
         raise Conflict(f"already reversed by {original['reversed_by_id']}")
-    lines = [
-        line_from_signed(x["account"], Decimal(x["amount"]) * (1 if x["side"] == "debit" else -1))
-        for x in original["lines"]
-    ]
+    lines = [Line(x["account"], Side(x["side"]), Decimal(x["amount"])) for x in original["lines"]]
     data = EntryData(
         document_date=reversal.posting_date,
         posting_date=reversal.posting_date,
@@ -301,20 +297,37 @@ async def reverse_entry(
         if original["source_type"]
         else None,
     )
-    reversal_id = uuid.uuid4()
-    booking = await _booking(session, reversal_id, data, kind=EntryKind.reversal)
-    values = booking.values | {
-        "kind": EntryKind.reversal.value,
-        "reverses_id": entry_id,
-        "created_by": actor.subject,
-    }
     try:
-        await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
+        stored = await post_generated(
+            session, actor, data, kind=EntryKind.reversal, reverses_id=entry_id
+        )
     except repo.IdTaken as exc:  # the unique link: reversed meanwhile
         raise Conflict("the entry was reversed meanwhile") from exc
-    await _post(session, actor, reversal_id, reversal.posting_date)
-    stored = await _stored(session, reversal_id)
-    await _audit(session, actor, "reverse", reversal_id, None, stored)
+    return stored
+
+
+async def post_generated(
+    session: AsyncSession,
+    actor: Actor,
+    data: EntryData,
+    *,
+    kind: EntryKind,
+    reverses_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Stores and posts an entry the books make themselves (a reversal, the opening balances
+    of a year): its accounts may have been deactivated since. Audited as `kind`."""
+    entry_id = uuid.uuid4()
+    booking = await _booking(session, entry_id, data, kind=kind)
+    values = booking.values | {
+        "kind": kind.value,
+        "reverses_id": reverses_id,
+        "created_by": actor.subject,
+    }
+    await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
+    await _post(session, actor, entry_id, values["posting_date"])
+    stored = await _stored(session, entry_id)
+    action = {EntryKind.reversal: "reverse", EntryKind.opening: "open"}.get(kind, "post")
+    await _audit(session, actor, action, entry_id, None, stored)
     return stored
 
 

@@ -114,3 +114,8 @@ def reversal_lines(lines: Sequence[Line]) -> list[Line]:
 def reversal_text(fiscal_year: int, number: int, text: str) -> str:
     """`Storno 2026-17: <original text>`, cut to DATEV's 60 characters."""
     return f"Storno {fiscal_year}-{number}: {text}"[:TEXT_LENGTH]
+
+
+def month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)

@@ -46,6 +46,10 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("audit:read", _B, "Read the audit log"),
         Permission("accounting:read", _B, "Read ledgers, journal entries and reports"),
         Permission("accounting:post", _B, "Post and reverse journal entries"),
+        Permission("accounting:close", _B, "Close and reopen periods, close fiscal years"),
+        Permission(
+            "accounting:balances:read", _B, "Read balances: trial balance, P&L, balance sheet"
+        ),
         Permission("hr:read", _B, "Read employee records (without salaries)"),
         Permission("hr:write", _B, "Change employee records, approve leave"),
         Permission("hr:salary:read", _B, "See salaries and bank details"),
@@ -101,6 +105,7 @@ ROLES: dict[str, Role] = {
             [
                 "audit:read",
                 "accounting:read",
+                "accounting:balances:read",
                 "inventory:read",
                 "credit:read",
                 "hr:read",
@@ -115,7 +120,9 @@ ROLES: dict[str, Role] = {
             "Keeps the books",
             [
                 "accounting:read",
+                "accounting:balances:read",
                 "accounting:post",
+                "accounting:close",
                 "credit:read",
                 "inventory:read",
                 "partners:read",
@@ -135,7 +142,7 @@ ROLES: dict[str, Role] = {
             _B,
             _USER,
             "Assesses customers' credit risk",
-            ["credit:read", "credit:decide", "accounting:read", "partners:read"],
+            ["credit:read", "credit:decide", "accounting:balances:read", "partners:read"],
         ),
         _role(
             "warehouse_clerk",

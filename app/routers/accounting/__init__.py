@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.routers.accounting import chart, journal
+from app.routers.accounting import chart, journal, periods
 
 router = APIRouter()
-for part in (chart.router, journal.router):
+for part in (chart.router, journal.router, periods.router):
     router.include_router(part)

@@ -24,7 +24,7 @@ EntryId = Annotated[uuid.UUID, Path(description="The journal entry's id")]
 _ENTRIES = "/journal-entries"
 
 
-def _read(row: dict[str, Any], response: Response | None = None) -> EntryRead:
+def entry_read(row: dict[str, Any], response: Response | None = None) -> EntryRead:
     source = {"type": row["source_type"], "id": row["source_id"]} if row["source_type"] else None
     if response is not None:
         versioned(row, response)
@@ -45,7 +45,7 @@ def _data(body: EntryWrite) -> journal.EntryData:
 
 def _located(row: dict[str, Any], response: Response) -> EntryRead:
     response.headers["Location"] = f"{router.prefix}{_ENTRIES}/{row['id']}"
-    return _read(row, response)
+    return entry_read(row, response)
 
 
 @router.get(
@@ -68,7 +68,7 @@ async def accounting_list_journal_entries(
     rows, next_cursor = await journal.list_entries(
         reader, page, status=status_, fiscal_year=fiscal_year, source=source
     )
-    return Page(items=[_read(r) for r in rows], next_cursor=next_cursor)
+    return Page(items=[entry_read(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -102,7 +102,7 @@ async def accounting_create_journal_entry(
 async def accounting_get_journal_entry(
     entry_id: EntryId, reader: ReaderDep, response: Response
 ) -> EntryRead:
-    return _read(await journal.get_entry(reader, entry_id), response)
+    return entry_read(await journal.get_entry(reader, entry_id), response)
 
 
 @router.put(
@@ -124,7 +124,7 @@ async def accounting_update_journal_entry(
     row = await journal.update_draft(
         session, actor_for(caller), entry_id, parse_if_match(if_match), _data(body)
     )
-    return _read(row, response)
+    return entry_read(row, response)
 
 
 @router.delete(
@@ -158,7 +158,7 @@ async def accounting_post_journal_entry(
     """Post a draft: it gets the next number of its fiscal year and its hash, and is fixed
     from then on (409 when it is posted already or its period is closed)."""
     row = await journal.post_draft(session, actor_for(caller), entry_id, parse_if_match(if_match))
-    return _read(row, response)
+    return entry_read(row, response)
 
 
 @router.post(

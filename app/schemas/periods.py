@@ -1,0 +1,40 @@
+"""Fiscal years and monthly periods as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.ledger import EntryRead
+
+Status = Literal["open", "closed"]
+MONTH_PATTERN = r"^[12][0-9]{3}-(0[1-9]|1[0-2])$"
+
+
+class PeriodRead(BaseModel):
+    month: str = Field(description="`YYYY-MM`", examples=["2026-03"])
+    starts_on: date
+    ends_on: date
+    fiscal_year: int
+    status: Status
+    closed_at: datetime | None
+    closed_by: str | None
+
+
+class FiscalYearRead(BaseModel):
+    fiscal_year: int = Field(description="Named by the calendar year it starts in")
+    starts_on: date
+    ends_on: date
+    status: Status
+    entries: int = Field(description="Entries posted into it (its last number)")
+    closed_at: datetime | None
+    closed_by: str | None
+
+
+class FiscalYearClosing(BaseModel):
+    fiscal_year: FiscalYearRead
+    opening_entry: EntryRead | None = Field(
+        description="The next year's opening balances; null when there was nothing to carry"
+    )
