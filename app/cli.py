@@ -24,6 +24,7 @@ from app.db.embedded import DATABASE_NAME, EmbeddedPostgres, pgdata_dir
 from app.db.engine import Database
 from app.db.migrations import head_revisions, upgrade_to_head
 from app.db.session import unit_of_work
+from app.devdata.accounting import load_demo_accounting
 from app.devdata.identity import DemoResult, load_demo_data
 from app.devdata.inventory import load_demo_inventory
 from app.devdata.partners import load_demo_partners
@@ -281,21 +282,23 @@ def create_user_command(
 @cli.command("demo-data")
 def demo_data(data_dir: DataDirOption = None) -> None:
     """Load the demo data set (one user per role, demo clients, a few customers and a
-    supplier, a small catalogue stocked in two warehouses). Running it again changes nothing.
-    Refused in production."""
+    supplier, a small catalogue stocked in two warehouses, a company on SKR03 with last year's
+    books). Running it again changes nothing. Refused in production."""
     settings = load_settings(data_dir)
     if settings.environment is Environment.production:
         typer.echo("backoffice: demo data has known passwords; refused in production", err=True)
         raise typer.Exit(code=2)
 
-    async def load(session: AsyncSession) -> tuple[DemoResult, list[str], list[str]]:
+    async def load(session: AsyncSession) -> tuple[DemoResult, list[str], list[str], int]:
         people = await load_demo_data(session)
-        return people, await load_demo_partners(session), await load_demo_inventory(session)
+        partners = await load_demo_partners(session)
+        stock = await load_demo_inventory(session)
+        return people, partners, stock, await load_demo_accounting(session)
 
     with database(settings) as ready:
         _migrate(ready.async_database_url)
-        result, partners, stock = _in_transaction(ready, load)
-    if not (result.created_users or result.created_clients or partners or stock):
+        result, partners, stock, entries = _in_transaction(ready, load)
+    if not (result.created_users or result.created_clients or partners or stock or entries):
         typer.echo("The demo data is already there; nothing changed.")
     for email in result.created_users:
         typer.echo(f"user    {email}")
@@ -305,6 +308,8 @@ def demo_data(data_dir: DataDirOption = None) -> None:
         typer.echo(f"partner {name}")
     if stock:
         typer.echo(f"stock   {', '.join(stock)}")
+    if entries:
+        typer.echo(f"books   a company on SKR03 with {entries} journal entries posted last year")
 
 
 @cli.command()

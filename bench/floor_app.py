@@ -11,12 +11,14 @@ authentication, the revocation check, SQLAlchemy, the dependency chain.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
 import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from app.config import Settings
+from app.db.repositories.accounting import journal as journal_repo
 from app.main import create_app
 from app.schemas.identity import UserRead
 from app.schemas.inventory import StockLevel, StockPage
@@ -39,7 +41,14 @@ SELECT i.id AS item_id, i.sku, coalesce(sum(s.on_hand), 0) AS on_hand,
 """
 
 
+# bench/ledger.py serves the app once with this set, to measure what keeping the report
+# balances in the posting transaction costs.
+WITHOUT_BALANCES = "BENCH_POST_WITHOUT_BALANCES"
+
+
 def create_bench_app() -> FastAPI:
+    if os.environ.get(WITHOUT_BALANCES):
+        journal_repo._POST = journal_repo.post_statement(keep_balances=False)
     settings = Settings()
     app = create_app(settings)
     dsn = settings.async_database_url.set(drivername="postgresql")

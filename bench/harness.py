@@ -183,8 +183,8 @@ def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
 
 
 @contextmanager
-def served_app(workers: int = 1) -> Iterator[Server]:
-    """The migrated app with the floor routes, on a scratch database, until the block ends."""
+def scratch_env() -> Iterator[dict[str, str]]:
+    """A migrated scratch database and the environment a server of the app runs with on it."""
     data_dir = Path(tempfile.mkdtemp(prefix="backoffice-bench-"))
     with postgres_server() as server, scratch_database(server, "bench") as url:
         database_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -195,21 +195,36 @@ def served_app(workers: int = 1) -> Iterator[Server]:
             "BACKOFFICE_LOG_LEVEL": "WARNING",
         }
         run([str(BIN / "backoffice"), "migrate"], env)
-        port = free_port()
-        server_cmd = [
-            str(BIN / "uvicorn"), "bench.floor_app:create_bench_app", "--factory",
-            "--port", str(port), "--workers", str(workers), "--no-access-log",
-            "--no-proxy-headers", "--log-level", "warning",
-        ]  # fmt: skip
-        proc = subprocess.Popen(server_cmd, env=env, cwd=ROOT)
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(f"{base}/readyz")
-            yield Server(base, env, database_url, proc.pid)
+            yield env
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 1) -> Iterator[Server]:
+    """The app with the floor routes, served with `env`, until the block ends."""
+    port = free_port()
+    server_cmd = [
+        str(BIN / "uvicorn"), "bench.floor_app:create_bench_app", "--factory",
+        "--port", str(port), "--workers", str(workers), "--no-access-log",
+        "--no-proxy-headers", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(server_cmd, env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(f"{base}/readyz")
+        yield Server(base, env, env["DATABASE_URL"], proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def served_app(workers: int = 1) -> Iterator[Server]:
+    """The migrated app with the floor routes, on a scratch database, until the block ends."""
+    with scratch_env() as env, serving(env, workers) as server:
+        yield server
 
 
 def sign_in_admin(server: Server, email: str, password: str) -> tuple[str, str]:

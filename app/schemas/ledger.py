@@ -42,11 +42,24 @@ DocumentRef = Annotated[
 ]
 
 
+SourceType = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_.]{0,39}$", description="The kind of source", examples=["invoice"]
+    ),
+]
+SourceId = Annotated[
+    str,
+    Field(min_length=1, max_length=100, pattern=NAME_PATTERN, description="Its id in its area",
+          examples=["RE-2026-0001"]),
+]  # fmt: skip
+
+
 class SourceRef(RequestModel):
     """What the entry books, in the area it comes from."""
 
-    type: str = Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$", examples=["invoice"])
-    id: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["RE-2026-0001"])
+    type: SourceType
+    id: SourceId
 
 
 class LineWrite(RequestModel):

@@ -13,15 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, JournalEntry
-from tests.factories.accounting import ENTRIES, book, entry_body, line, set_up_company
-from tests.factories.identity import auth_headers
-
-
-@pytest.fixture
-async def accountant(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
-    headers = await auth_headers(app, "accountant")
-    await set_up_company(client, headers)
-    return headers
+from tests.factories.accounting import ENTRIES, book, entry_body, line
 
 
 async def _entries(session: AsyncSession) -> int:

@@ -6,23 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent
-from tests.factories.accounting import ENTRIES, book, entry_body, line, set_up_company
+from tests.factories.accounting import ENTRIES, book, entry_body, line
 from tests.factories.identity import auth_headers
 
 API = "/api/v1/accounting"
-
-
-@pytest.fixture
-async def accountant(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
-    headers = await auth_headers(app, "accountant")
-    await set_up_company(client, headers)
-    return headers
 
 
 async def test_a_closed_month_refuses_postings_until_a_second_person_reopens_it(

@@ -119,3 +119,34 @@ def reversal_text(fiscal_year: int, number: int, text: str) -> str:
 def month_end(first: date) -> date:
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return date.fromordinal(following.toordinal() - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """A range of days as the kept balances cover it: whole months (first days, inclusive)
+    from the monthly totals, the days before and after them from the daily ones. None: no
+    such part."""
+
+    months: tuple[date, date] | None
+    days_before: tuple[date, date] | None
+    days_after: tuple[date, date] | None
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def spans(first: date, last: date) -> Spans:
+    """Splits the days from `first` to `last` into whole months and the odd days around them."""
+    if first > last:
+        return Spans(None, None, None)
+    full_from = first if first.day == 1 else _next_month(first)
+    last_month = month_start(last)
+    if last != month_end(last_month):
+        last_month = month_start(date.fromordinal(last_month.toordinal() - 1))
+    if full_from > last_month:
+        return Spans(None, (first, last), None)
+    before = (first, date.fromordinal(full_from.toordinal() - 1)) if first < full_from else None
+    after_from = date.fromordinal(month_end(last_month).toordinal() + 1)
+    after = (after_from, last) if after_from <= last else None
+    return Spans((full_from, last_month), before, after)

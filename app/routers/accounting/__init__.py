@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.routers.accounting import chart, journal, periods
+from app.routers.accounting import chart, exports, journal, periods, reports
 
 router = APIRouter()
-for part in (chart.router, journal.router, periods.router):
+for part in (chart.router, journal.router, periods.router, reports.router, exports.router):
     router.include_router(part)

@@ -16,7 +16,15 @@ from app.http.problems import problem_responses
 from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.accounting.chart import POST, READ, Poster, versioned
 from app.schemas.common import Page
-from app.schemas.ledger import EntryCreate, EntryRead, EntryWrite, IntegrityRead, ReversalCreate
+from app.schemas.ledger import (
+    EntryCreate,
+    EntryRead,
+    EntryWrite,
+    IntegrityRead,
+    ReversalCreate,
+    SourceId,
+    SourceType,
+)
 
 router = AreaRouter(prefix="/api/v1/accounting", tags=["accounting"], route_class=DatabaseRoute)
 
@@ -59,8 +67,8 @@ async def accounting_list_journal_entries(
     page: PageParams,
     status_: Annotated[EntryStatus | None, Query(alias="status")] = None,
     fiscal_year: Annotated[int | None, Query(ge=1, le=9998)] = None,
-    source_type: Annotated[str | None, Query(max_length=40)] = None,
-    source_id: Annotated[str | None, Query(max_length=100)] = None,
+    source_type: Annotated[SourceType | None, Query()] = None,
+    source_id: Annotated[SourceId | None, Query()] = None,
 ) -> Page[EntryRead]:
     """Drafts and posted entries, oldest change first (`updated_since` mirrors changes).
     `source_type` with `source_id` finds what an invoice or an order booked."""

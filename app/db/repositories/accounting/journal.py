@@ -174,12 +174,7 @@ _NEXT_NUMBER = Prepared(
         """
     ).bindparams(bindparam("fiscal_year", type_=Integer()))
 )
-# Runs after _NEXT_NUMBER, so its snapshot sees every period closed before the lock was ours.
-# Returns nothing when the entry is not a draft or its month is closed.
-_POST = Prepared(
-    text(
-        """
-        WITH posted AS (
+_POSTED = """
           UPDATE accounting_journal_entry e
              SET status = 'posted', fiscal_year = :fiscal_year, number = :number,
                  previous_hash = p.hash,
@@ -193,7 +188,9 @@ _POST = Prepared(
              AND NOT EXISTS (SELECT FROM accounting_period c
                               WHERE c.starts_on = :month AND c.closed_at IS NOT NULL)
           RETURNING e.id
-        ), moved AS (
+"""
+_BALANCES = """
+        , moved AS (
           SELECT l.account_id,
                  coalesce(sum(l.amount) FILTER (WHERE l.amount > 0), 0) AS debit,
                  coalesce(-sum(l.amount) FILTER (WHERE l.amount < 0), 0) AS credit
@@ -210,17 +207,31 @@ _POST = Prepared(
           ON CONFLICT (day, account_id)
           DO UPDATE SET debit = b.debit + excluded.debit, credit = b.credit + excluded.credit
         )
-        SELECT id FROM posted
-        """
-    ).bindparams(
-        bindparam("entry_id", type_=Uuid()),
-        bindparam("fiscal_year", type_=Integer()),
-        bindparam("number", type_=Integer()),
-        bindparam("posted_by", type_=untruncated(JournalEntry.__table__.c.posted_by.type)),
-        bindparam("month", type_=JournalEntry.__table__.c.posting_date.type),
-        bindparam("day", type_=JournalEntry.__table__.c.posting_date.type),
+"""
+
+
+def post_statement(*, keep_balances: bool = True) -> Prepared:
+    """Numbers, hashes and posts a draft, and adds its lines to the monthly and daily balances
+    (`keep_balances=False`: not, for bench/ledger.py to measure what keeping them costs).
+
+    Runs after _NEXT_NUMBER, so its snapshot sees every period closed before the lock was ours.
+    Returns nothing when the entry is not a draft or its month is closed."""
+    # Without the balances :day goes unused; the statement still takes it, so the call is alike.
+    balances, final = (_BALANCES, "") if keep_balances else ("", "WHERE :day IS NOT NULL")
+    sql = f"WITH posted AS ({_POSTED}) {balances} SELECT id FROM posted {final}"  # noqa: S608
+    return Prepared(
+        text(sql).bindparams(
+            bindparam("entry_id", type_=Uuid()),
+            bindparam("fiscal_year", type_=Integer()),
+            bindparam("number", type_=Integer()),
+            bindparam("posted_by", type_=untruncated(JournalEntry.__table__.c.posted_by.type)),
+            bindparam("month", type_=JournalEntry.__table__.c.posting_date.type),
+            bindparam("day", type_=JournalEntry.__table__.c.posting_date.type),
+        )
     )
-)
+
+
+_POST = post_statement()
 
 
 _ID_CONSTRAINTS = frozenset(

@@ -1,0 +1,109 @@
+"""Queries the reports are computed with: account totals over a range of days from the kept
+monthly and daily balances (a few thousand rows at any size of the journal), and one account's
+posted lines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Integer, String, Uuid, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.models.accounting import JournalEntry
+from app.db.prepared import Prepared
+
+_DAY = JournalEntry.__table__.c.posting_date.type
+_SPAN_PARAMS = [bindparam(name, type_=_DAY) for name in ("m1", "m2", "d1", "d2", "d3", "d4")]
+
+_TOTALS = Prepared(
+    text(
+        """
+        WITH moved AS (
+          SELECT account_id, debit, credit FROM accounting_monthly_balance
+           WHERE month BETWEEN :m1 AND :m2
+          UNION ALL
+          SELECT account_id, debit, credit FROM accounting_daily_balance
+           WHERE day BETWEEN :d1 AND :d2
+          UNION ALL
+          SELECT account_id, debit, credit FROM accounting_daily_balance
+           WHERE day BETWEEN :d3 AND :d4
+        )
+        SELECT a.id AS account_id, a.number, a.name, a.type, a.report_group,
+               sum(m.debit) AS debit, sum(m.credit) AS credit
+          FROM moved m JOIN accounting_account a ON a.id = m.account_id
+         WHERE a.id = :account_id OR :account_id IS NULL
+         GROUP BY a.id
+         ORDER BY a.number
+        """
+    ).bindparams(*_SPAN_PARAMS, bindparam("account_id", type_=Uuid()))
+)
+_LINES = Prepared(
+    text(
+        """
+        SELECT e.posting_date, e.document_date, e.fiscal_year, e.number, e.id AS entry_id,
+               e.document_ref, e.text, l.line_no, l.amount,
+               sum(l.amount) OVER (ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no)
+                 AS running
+          FROM accounting_journal_line l
+          JOIN accounting_journal_entry e ON e.id = l.entry_id
+         WHERE l.account_id = :account_id AND e.status = 'posted'
+           AND e.posting_date BETWEEN :first AND :last
+         ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no
+         LIMIT :row_limit
+        """
+    ).bindparams(
+        bindparam("account_id", type_=Uuid()),
+        bindparam("first", type_=_DAY),
+        bindparam("last", type_=_DAY),
+        bindparam("row_limit", type_=Integer()),
+    )
+)
+_ACCOUNT = Prepared(
+    text(
+        "SELECT id, number, name, type, report_group FROM accounting_account WHERE number = :number"
+    ).bindparams(bindparam("number", type_=String()))
+)
+
+
+DayRange = tuple[date, date]
+
+
+def _span_params(
+    months: DayRange | None, before: DayRange | None, after: DayRange | None
+) -> dict[str, date | None]:
+    return {
+        "m1": months[0] if months else None,
+        "m2": months[1] if months else None,
+        "d1": before[0] if before else None,
+        "d2": before[1] if before else None,
+        "d3": after[0] if after else None,
+        "d4": after[1] if after else None,
+    }
+
+
+async def account_totals(
+    reader: AsyncConnection,
+    months: DayRange | None,
+    days_before: DayRange | None,
+    days_after: DayRange | None,
+    account_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Per account moved in the whole months (first days) and the two ranges of days (or only
+    `account_id`): its number, name, type, report group and debit and credit totals, by
+    account number."""
+    params = _span_params(months, days_before, days_after)
+    return await _TOTALS.all(reader, **params, account_id=account_id)
+
+
+async def account_by_number(reader: AsyncConnection, number: str) -> dict[str, Any] | None:
+    return await _ACCOUNT.one_or_none(reader, number=number)
+
+
+async def account_lines(
+    reader: AsyncConnection, account_id: uuid.UUID, first: date, last: date, limit: int
+) -> list[dict[str, Any]]:
+    """The account's posted lines booked from `first` to `last` in journal order, each with
+    the running total (debit positive) from `first` on; at most `limit`."""
+    return await _LINES.all(reader, account_id=account_id, first=first, last=last, row_limit=limit)
