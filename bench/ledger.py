@@ -42,7 +42,7 @@ from pathlib import Path
 
 import asyncpg
 from floor_app import WITHOUT_BALANCES
-from harness import Target, call, scratch_env, serving, sign_in_admin, wrk
+from harness import Load, Target, call, scratch_env, serving, sign_in_admin, wrk
 
 from app.cli import default_workers
 
@@ -61,7 +61,7 @@ request = function()
   while credit == debit do credit = accounts[math.random(1, #accounts)] end
   local amount = string.format("%%d.%%02d", math.random(1, 99999), math.random(0, 99))
   local body = string.format(
-    '{"document_date":"2026-%%02d-%%02d","text":"Bench","post":true,"lines":['
+    '{"document_date":"%(year)d-%%02d-%%02d","text":"Bench","post":true,"lines":['
     .. '{"account":"%%s","side":"debit","amount":"%%s"},'
     .. '{"account":"%%s","side":"credit","amount":"%%s"}]}',
     math.random(1, 12), math.random(1, 28), debit, amount, credit, amount)
@@ -246,20 +246,29 @@ def measure_reports(
     }
 
 
-def measure_posting(
-    env: dict[str, str], script: Path, args: argparse.Namespace
-) -> dict[str, float]:
+# Each variant posts into a fiscal year of its own: the balances of 2026 must add up afterwards.
+VARIANTS = {"with_balances": ({}, 2026), "without_balances": ({WITHOUT_BALANCES: "1"}, 2027)}
+
+
+def measure_posting(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[str, Load]:
     """Posted entries per second, with and without keeping the balances, in alternating rounds
     (a fresh server each round: the variant is chosen at start-up)."""
-    runs: dict[str, list[float]] = {"with_balances": [], "without_balances": []}
+    numbers = asyncio.run(_account_numbers(env["DATABASE_URL"]))
+    accounts = ", ".join(f'"{n}"' for n in numbers)
+    runs: dict[str, list[Load]] = {name: [] for name in VARIANTS}
     for _ in range(args.rounds):
-        for name, extra in (("with_balances", {}), ("without_balances", {WITHOUT_BALANCES: "1"})):
+        for name, (extra, year) in VARIANTS.items():
+            script = tmp / f"{name}.lua"
+            script.write_text(POST_SCRIPT % {"accounts": accounts, "year": year})
             with serving(env | extra, args.workers) as server:
-                token = sign_in(server.base)
-                target = Target(f"{server.base}/", token, script, connections=16)
+                target = Target(f"{server.base}/", sign_in(server.base), script, connections=16)
                 wrk(target, 2, 16)
-                runs[name].append(wrk(target, args.seconds, 16, server.pid).rps)
-    return {name: statistics.median(rps) for name, rps in runs.items()}
+                runs[name].append(wrk(target, args.seconds, 16, server.pid))
+    fields = Load.__dataclass_fields__
+    return {
+        name: Load(*(statistics.median(getattr(r, f) for r in loads) for f in fields))
+        for name, loads in runs.items()
+    }
 
 
 def sign_in(base: str) -> str:
@@ -308,10 +317,7 @@ def main() -> None:
                 reports[size] = measure_reports(
                     server.base, sign_in(server.base), database_url, args.samples
                 )
-        numbers = asyncio.run(_account_numbers(database_url))
-        script = Path(tmp) / "post.lua"
-        script.write_text(POST_SCRIPT % {"accounts": ", ".join(f'"{n}"' for n in numbers)})
-        posting = measure_posting(env, script, args)
+        posting = measure_posting(env, Path(tmp), args)
         problems = asyncio.run(_check_books(database_url))
     _report(reports, posting, args)
     if problems:
@@ -374,7 +380,7 @@ async def _check_books(database_url: str) -> list[str]:
 
 def _report(
     reports: dict[int, dict[str, tuple[float, float]]],
-    posting: dict[str, float],
+    posting: dict[str, Load],
     args: argparse.Namespace,
 ) -> None:
     print(f"\nledger bench, {args.workers} worker(s), {args.samples} report requests per size")
@@ -384,10 +390,14 @@ def _report(
             print(f"{size:>10,} {name:<16} {p50:>8.1f} {p95:>8.1f}")
     with_, without = posting["with_balances"], posting["without_balances"]
     print(f"\nposting, 16 connections, median of {args.rounds} rounds of {args.seconds} s:")
-    print(f"  with the balances kept   {with_:>7.0f} entries/s")
-    print(f"  without (baseline)       {without:>7.0f} entries/s")
-    print(f"  the balances cost        {(without / with_ - 1) * 100:>7.1f} % per posting")
-    print(json.dumps({"reports": {str(k): v for k, v in reports.items()}, "posting": posting}))
+    for label, load in (("with the balances kept", with_), ("without (baseline)", without)):
+        print(f"  {label:<24} {load.rps:>7.0f} entries/s  p50 {load.p50_ms:.1f} ms"
+              f"  p99 {load.p99_ms:.1f} ms  app {load.server_cpu_us:.0f} us"
+              f"  db {load.db_cpu_us:.0f} us per entry")  # fmt: skip
+    print(f"  the balances cost {(without.rps / with_.rps - 1) * 100:.1f} % per posting")
+    figures = {"reports": {str(k): v for k, v in reports.items()},
+               "posting": {k: v.rps for k, v in posting.items()}}  # fmt: skip
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

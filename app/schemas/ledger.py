@@ -151,8 +151,8 @@ class EntryRead(BaseModel):
 class BrokenEntryRead(BaseModel):
     fiscal_year: int
     number: int
-    id: uuid.UUID | None = Field(description="null: the entry is gone")
-    problem: Literal["gap", "chain", "content", "missing"]
+    id: uuid.UUID | None = Field(description="null: the entry is gone, or the year's end")
+    problem: Literal["gap", "chain", "content", "missing", "anchor"]
     detail: str
 
 

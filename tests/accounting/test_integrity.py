@@ -58,6 +58,10 @@ async def test_an_untouched_ledger_is_intact(
           "DELETE FROM accounting_journal_entry WHERE id = :third"], 3, "missing"),
         (["UPDATE accounting_journal_entry SET previous_hash = repeat('0', 64) WHERE id = :third"],
          3, "chain"),
+        # The last entry rewritten with a consistent hash: only the year's kept hash tells.
+        (["UPDATE accounting_journal_line SET amount = amount * 2 WHERE entry_id = :third",
+          "UPDATE accounting_journal_entry SET hash = accounting_entry_hash(id, fiscal_year,"
+          " number, previous_hash) WHERE id = :third"], 3, "anchor"),
     ],
 )  # fmt: skip
 async def test_an_entry_changed_behind_the_triggers_is_named(

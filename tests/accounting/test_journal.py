@@ -3,6 +3,8 @@ fixes them, in the API and in the database; a correction is a linked reversal.""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,6 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, JournalEntry
+from app.domain.accounting import journal
+from app.domain.accounting.rules import Line, Side
+from app.domain.actor import Actor
 from tests.factories.accounting import ENTRIES, book, entry_body, line
 
 
@@ -62,13 +67,9 @@ async def test_numbers_are_gap_free_per_fiscal_year_and_hashes_chain(
     client: httpx.AsyncClient, session: AsyncSession, accountant: dict[str, str]
 ) -> None:
     first = await book(client, accountant, day="2026-01-02")
-    # March is closed: this posting takes number 2, then fails, and gives it back.
-    await session.execute(
-        text(
-            "INSERT INTO accounting_period (starts_on, fiscal_year, closed_at, closed_by)"
-            " VALUES ('2026-03-01', 2026, now(), 'user:someone')"
-        )
-    )
+    # March is closed: the posting into it is refused, and takes no number.
+    march = await client.post("/api/v1/accounting/periods/2026-03/close", headers=accountant)
+    assert march.status_code == 200, march.text
     closed = await client.post(
         ENTRIES, json=entry_body(day="2026-03-10") | {"post": True}, headers=accountant
     )
@@ -82,6 +83,27 @@ async def test_numbers_are_gap_free_per_fiscal_year_and_hashes_chain(
     assert next_year["previous_hash"] == ""
     assert second["previous_hash"] == first["hash"]
     assert len({first["hash"], second["hash"], next_year["hash"]}) == 3
+
+
+async def test_a_posting_rolled_back_gives_its_number_back(
+    client: httpx.AsyncClient, session: AsyncSession, accountant: dict[str, str]
+) -> None:
+    first = await book(client, accountant)
+    data = journal.EntryData(
+        document_date=date(2026, 5, 1),
+        text="Verworfen",
+        lines=[
+            Line("1000", Side.debit, Decimal("1.00")),
+            Line("8400", Side.credit, Decimal("1.00")),
+        ],
+    )
+    async with session.begin_nested() as attempt:
+        lost = await journal.create_entry(session, Actor("user:test"), data, post=True)
+        assert lost["number"] == 2
+        await attempt.rollback()
+    kept = await book(client, accountant)
+    assert kept["number"] == 2
+    assert kept["previous_hash"] == first["hash"]
 
 
 async def test_a_reversal_books_the_mirror_image_once(

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    ARRAY,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Numeric,
@@ -89,13 +91,19 @@ ENTRY_KINDS = ("regular", "reversal", "opening")
 
 class FiscalYear(Base):
     """A fiscal year's posting counter: the row every posting into the year locks, so numbers
-    are gap-free (a rolled-back posting gives its number back) and the hash chain is linear."""
+    are gap-free (a rolled-back posting gives its number back) and the hash chain is linear.
+    It also holds what a posting must see as of the moment it got the lock: the last entry's
+    hash and the closed months (the period rows say who closed them, and when)."""
 
     __tablename__ = "accounting_fiscal_year"
     __table_args__ = (CheckConstraint("last_number >= 0", name="counter"),)
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(server_default=text("0"))
+    last_hash: Mapped[str] = mapped_column(String(64), server_default=text("''"))
+    closed_months: Mapped[list[date]] = mapped_column(
+        ARRAY(Date()), server_default=text("'{}'::date[]")
+    )
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(200))
 

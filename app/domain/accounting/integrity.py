@@ -21,6 +21,7 @@ _PROBLEMS = {
     "chain": "its previous_hash is not the hash of the entry before it",
     "content": "its content no longer gives its hash: it was changed",
     "missing": "the fiscal year's counter is past the last entry: entries at the end are missing",
+    "anchor": "the fiscal year keeps another hash for its last entry: the end was rewritten",
 }
 
 
@@ -53,15 +54,16 @@ async def verify_ledger(reader: AsyncConnection, fiscal_year: int | None) -> dic
     else:
         years = await repo.fiscal_year_chains(reader, fiscal_year)
     found = await repo.first_broken_entry(reader, fiscal_year) if years else None
-    candidates = [
-        _broken(y["fiscal_year"], y["highest_number"] + 1, None, "missing")
-        for y in years
-        if y["last_number"] > y["highest_number"]
-    ]
-    if found is not None:
+    candidates = []
+    if found is not None:  # first: at the same number, it says more than the ends below
         candidates.append(
             _broken(found["fiscal_year"], found["number"], found["id"], found["problem"])
         )
+    for y in years:
+        if y["last_number"] > y["highest_number"]:
+            candidates.append(_broken(y["fiscal_year"], y["highest_number"] + 1, None, "missing"))
+        elif y["last_number"] and y["kept_hash"] != y["last_hash"]:
+            candidates.append(_broken(y["fiscal_year"], y["last_number"], None, "anchor"))
     first = min(candidates, key=lambda b: (b.fiscal_year, b.number), default=None)
     drifted = 0
     if company is not None:

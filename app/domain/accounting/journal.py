@@ -32,6 +32,7 @@ from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, NotFound, ReferenceConflict
 
 _NOT_FOUND = "no such journal entry"
+_CENT = Decimal("0.01")
 _RESOURCE = "accounting_journal_entry"
 
 
@@ -62,11 +63,25 @@ class Reversal:
 
 @dataclass(frozen=True, slots=True)
 class _Booking:
-    """An entry ready to be stored: the company's view of it and its lines' account ids."""
+    """An entry ready to be stored: its columns, its lines with their account ids, and the
+    fiscal year its posting date falls in."""
 
     values: dict[str, Any]
+    lines: list[Line]
     account_ids: list[uuid.UUID]
-    amounts: list[Decimal]
+    fiscal_year: int
+
+    @property
+    def amounts(self) -> list[Decimal]:
+        return [x.signed for x in self.lines]
+
+    def stored_lines(self) -> list[dict[str, Any]]:
+        """The lines as a read of the entry shows them."""
+        return [
+            {"line_no": n, "account": x.account, "account_id": account_id,
+             "side": x.side.value, "amount": str(x.amount.quantize(_CENT))}
+            for n, (x, account_id) in enumerate(zip(self.lines, self.account_ids, strict=True), 1)
+        ]  # fmt: skip
 
 
 async def _company(session: AsyncSession) -> dict[str, Any]:
@@ -114,41 +129,36 @@ async def _booking(
     account_ids = await _resolve_accounts(
         session, data.lines, active_only=kind is EntryKind.regular
     )
+    posting_date = data.posting_date or data.document_date
     values = {
         "id": entry_id,
         "currency": currency,
         "document_date": data.document_date,
-        "posting_date": data.posting_date or data.document_date,
+        "posting_date": posting_date,
         "document_ref": data.document_ref,
         "text": data.text,
         "source_type": data.source.type if data.source else None,
         "source_id": data.source.id if data.source else None,
     }
-    return _Booking(values, account_ids, [x.signed for x in data.lines])
+    year = fiscal_year_of(posting_date, company["fiscal_year_start_month"])
+    return _Booking(values, list(data.lines), account_ids, year)
 
 
 async def _post(
-    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, posting_date: date
-) -> None:
-    """Numbers, hashes and posts a locked draft, and adds it to the balances."""
-    company = await _company(session)
-    year = fiscal_year_of(posting_date, company["fiscal_year_start_month"])
-    number = await repo.next_number(session, year)
-    if number is None:
-        raise _refused("/posting_date", f"fiscal year {year} is closed")
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, posting_date: date, year: int
+) -> dict[str, Any]:
+    """Numbers, hashes and posts a locked draft dated in fiscal `year`, and adds it to the
+    balances; the posted entry's columns."""
     posted = await repo.post(
-        session,
-        entry_id,
-        fiscal_year=year,
-        number=number,
-        posted_by=actor.subject,
-        day=posting_date,
+        session, entry_id, fiscal_year=year, posted_by=actor.subject, day=posting_date
     )
-    if not posted:
+    if posted is None:
         raise _refused(
             "/posting_date",
-            f"{posting_date:%Y-%m} is closed: post into an open period or have it reopened",
+            f"{posting_date:%Y-%m} or its fiscal year {year} is closed: post into an open"
+            " period, or have the month reopened",
         )
+    return posted
 
 
 def _refused(pointer: str, detail: str) -> ReferenceConflict:
@@ -204,20 +214,38 @@ async def create_entry(
     balance, name active accounts and, for a posting, fall into an open period."""
     entry_id = entry_id or uuid.uuid4()
     booking = await _booking(session, entry_id, data, kind=EntryKind.regular)
-    values = booking.values | {
-        "kind": EntryKind.regular.value,
-        "reverses_id": None,
-        "created_by": actor.subject,
-    }
     try:
-        await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
+        return await _store(session, actor, booking, kind=EntryKind.regular, post=post)
     except repo.IdTaken as exc:
         raise Conflict("a journal entry with this id exists") from exc
+
+
+async def _store(
+    session: AsyncSession,
+    actor: Actor,
+    booking: _Booking,
+    *,
+    kind: EntryKind,
+    post: bool,
+    reverses_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Inserts the booking (and posts it), audits that, and returns the entry as read."""
+    values = booking.values | {
+        "kind": kind.value,
+        "reverses_id": reverses_id,
+        "created_by": actor.subject,
+    }
+    stored = await repo.insert_draft(
+        session, values, booking.account_ids, booking.amounts, booking.fiscal_year
+    )
     if post:
-        await _post(session, actor, entry_id, values["posting_date"])
-    stored = await _stored(session, entry_id)
-    await _audit(session, actor, "post" if post else "create", entry_id, None, stored)
-    return stored
+        stored = await _post(
+            session, actor, values["id"], values["posting_date"], booking.fiscal_year
+        )
+    entry = stored | {"lines": booking.stored_lines(), "reversed_by_id": None}
+    action = {EntryKind.reversal: "reverse", EntryKind.opening: "open"}.get(kind, "post")
+    await _audit(session, actor, action if post else "create", values["id"], None, entry)
+    return entry
 
 
 async def _locked_draft(
@@ -264,7 +292,10 @@ async def post_draft(
 ) -> dict[str, Any]:
     """Posts a draft: it gets the next number of its fiscal year and cannot change again."""
     locked = await _locked_draft(session, entry_id, expected)
-    await _post(session, actor, entry_id, locked["posting_date"])
+    company = await _company(session)
+    year = fiscal_year_of(locked["posting_date"], company["fiscal_year_start_month"])
+    await repo.ensure_year(session, year)
+    await _post(session, actor, entry_id, locked["posting_date"], year)
     after = await _stored(session, entry_id)
     await _audit(session, actor, "post", entry_id, None, after)
     return after
@@ -316,19 +347,8 @@ async def post_generated(
 ) -> dict[str, Any]:
     """Stores and posts an entry the books make themselves (a reversal, the opening balances
     of a year): its accounts may have been deactivated since. Audited as `kind`."""
-    entry_id = uuid.uuid4()
-    booking = await _booking(session, entry_id, data, kind=kind)
-    values = booking.values | {
-        "kind": kind.value,
-        "reverses_id": reverses_id,
-        "created_by": actor.subject,
-    }
-    await repo.insert_draft(session, values, booking.account_ids, booking.amounts)
-    await _post(session, actor, entry_id, values["posting_date"])
-    stored = await _stored(session, entry_id)
-    action = {EntryKind.reversal: "reverse", EntryKind.opening: "open"}.get(kind, "post")
-    await _audit(session, actor, action, entry_id, None, stored)
-    return stored
+    booking = await _booking(session, uuid.uuid4(), data, kind=kind)
+    return await _store(session, actor, booking, kind=kind, post=True, reverses_id=reverses_id)
 
 
 async def get_entry(reader: AsyncConnection, entry_id: uuid.UUID) -> dict[str, Any]:

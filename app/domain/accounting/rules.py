@@ -57,10 +57,15 @@ def fiscal_year_of(day: date, start_month: int) -> int:
 
 
 def fiscal_year_span(year: int, start_month: int) -> tuple[date, date]:
-    """First and last day of a fiscal year."""
-    first = date(year, start_month, 1)
-    following = date(year + 1, start_month, 1)
-    return first, date.fromordinal(following.toordinal() - 1)
+    """First and last day of a fiscal year (cut to the calendar's years 1 to 9999)."""
+    first = date(year, start_month, 1) if year >= 1 else date.min
+    if year + 1 > date.max.year:
+        return first, date.max
+    return first, _day_before(date(year + 1, start_month, 1))
+
+
+def _day_before(day: date) -> date:
+    return date.fromordinal(day.toordinal() - 1)
 
 
 def month_start(day: date) -> date:
@@ -117,8 +122,8 @@ def reversal_text(fiscal_year: int, number: int, text: str) -> str:
 
 
 def month_end(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
+    following = _next_month(first)
+    return date.max if following == date.max else _day_before(following)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,9 @@ class Spans:
 
 
 def _next_month(first: date) -> date:
+    """The first day of the month after `first`'s (date.max after December 9999)."""
+    if (first.year, first.month) == (date.max.year, 12):
+        return date.max
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
@@ -143,10 +151,12 @@ def spans(first: date, last: date) -> Spans:
     full_from = first if first.day == 1 else _next_month(first)
     last_month = month_start(last)
     if last != month_end(last_month):
-        last_month = month_start(date.fromordinal(last_month.toordinal() - 1))
+        if last_month == date.min:
+            return Spans(None, (first, last), None)
+        last_month = month_start(_day_before(last_month))
     if full_from > last_month:
         return Spans(None, (first, last), None)
-    before = (first, date.fromordinal(full_from.toordinal() - 1)) if first < full_from else None
-    after_from = date.fromordinal(month_end(last_month).toordinal() + 1)
-    after = (after_from, last) if after_from <= last else None
+    before = (first, _day_before(full_from)) if first < full_from else None
+    closing = month_end(last_month)
+    after = (_next_month(last_month), last) if closing < last else None
     return Spans((full_from, last_month), before, after)

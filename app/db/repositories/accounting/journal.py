@@ -90,17 +90,21 @@ _LINE_PARAMS = (
 _INSERT = Prepared(
     text(
         """
-        WITH entry AS (
+        WITH year AS (
+          INSERT INTO accounting_fiscal_year (year) VALUES (:fiscal_year) ON CONFLICT DO NOTHING
+        ), entry AS (
           INSERT INTO accounting_journal_entry (
             id, status, kind, currency, document_date, posting_date, document_ref, text,
             source_type, source_id, reverses_id, created_by)
           VALUES (
             :id, 'draft', :kind, :currency, :document_date, :posting_date, :document_ref,
             :text, :source_type, :source_id, :reverses_id, :created_by)
-          RETURNING id
+          RETURNING *
+        ), lines AS (
+          INSERT INTO accounting_journal_line (entry_id, line_no, account_id, amount)
+          SELECT entry.id, l.* FROM entry, unnest(:line_no, :account_id, :amount) AS l
         )
-        INSERT INTO accounting_journal_line (entry_id, line_no, account_id, amount)
-        SELECT entry.id, l.* FROM entry, unnest(:line_no, :account_id, :amount) AS l
+        SELECT * FROM entry
         """
     ).bindparams(
         *(
@@ -113,6 +117,7 @@ _INSERT = Prepared(
             )
         ),
         *_LINE_PARAMS,
+        bindparam("fiscal_year", type_=Integer()),
     )
 )  # fmt: skip
 _REPLACE_DRAFT = Prepared(
@@ -162,32 +167,38 @@ _DELETE_DRAFT = Prepared(
         "DELETE FROM accounting_journal_entry WHERE id = :entry_id AND status = 'draft'"
     ).bindparams(bindparam("entry_id", type_=Uuid()))
 )
-# Locks the year's counter row until commit: postings into one fiscal year take turns from here
-# on, which keeps the numbers gap-free and the hash chain a line. None when the year is closed.
-_NEXT_NUMBER = Prepared(
+_ENSURE_YEAR = Prepared(
     text(
-        """
-        INSERT INTO accounting_fiscal_year AS y (year, last_number) VALUES (:fiscal_year, 1)
-        ON CONFLICT (year) DO UPDATE SET last_number = y.last_number + 1
-         WHERE y.closed_at IS NULL
-        RETURNING last_number
-        """
+        "INSERT INTO accounting_fiscal_year (year) VALUES (:fiscal_year) ON CONFLICT DO NOTHING"
     ).bindparams(bindparam("fiscal_year", type_=Integer()))
 )
+# The year's counter row, locked until commit: postings into one fiscal year take turns from
+# here on, which keeps the numbers gap-free and the hash chain a line. FOR UPDATE reads the
+# row as it is once the lock is ours (a concurrent posting's number and hash, a month closed
+# meanwhile), whatever the statement's snapshot; no row when the year or the month is closed.
 _POSTED = """
+        year AS (
+          SELECT last_number, last_hash FROM accounting_fiscal_year
+           WHERE year = :fiscal_year AND closed_at IS NULL AND NOT (:month = ANY (closed_months))
+             FOR UPDATE
+        ), counted AS (
+          UPDATE accounting_fiscal_year y
+             SET last_number = year.last_number + 1,
+                 last_hash = accounting_entry_hash(
+                   :entry_id, :fiscal_year, year.last_number + 1, year.last_hash)
+            FROM year
+           WHERE y.year = :fiscal_year
+          RETURNING y.last_number AS number, y.last_hash AS hash, year.last_hash AS previous
+        ), posted AS (
           UPDATE accounting_journal_entry e
-             SET status = 'posted', fiscal_year = :fiscal_year, number = :number,
-                 previous_hash = p.hash,
-                 hash = accounting_entry_hash(e.id, :fiscal_year, :number, p.hash),
+             SET status = 'posted', fiscal_year = :fiscal_year, number = counted.number,
+                 previous_hash = counted.previous, hash = counted.hash,
                  posted_at = now(), posted_by = :posted_by,
                  version = e.version + 1, updated_at = now()
-            FROM (SELECT coalesce((SELECT hash FROM accounting_journal_entry
-                                    WHERE fiscal_year = :fiscal_year AND number = :number - 1),
-                                  '') AS hash) p
+            FROM counted
            WHERE e.id = :entry_id AND e.status = 'draft'
-             AND NOT EXISTS (SELECT FROM accounting_period c
-                              WHERE c.starts_on = :month AND c.closed_at IS NOT NULL)
-          RETURNING e.id
+          RETURNING e.*
+        )
 """
 _BALANCES = """
         , moved AS (
@@ -213,17 +224,14 @@ _BALANCES = """
 def post_statement(*, keep_balances: bool = True) -> Prepared:
     """Numbers, hashes and posts a draft, and adds its lines to the monthly and daily balances
     (`keep_balances=False`: not, for bench/ledger.py to measure what keeping them costs).
-
-    Runs after _NEXT_NUMBER, so its snapshot sees every period closed before the lock was ours.
-    Returns nothing when the entry is not a draft or its month is closed."""
+    Returns the posted entry; nothing when its year or month is closed (or it is no draft)."""
     # Without the balances :day goes unused; the statement still takes it, so the call is alike.
     balances, final = (_BALANCES, "") if keep_balances else ("", "WHERE :day IS NOT NULL")
-    sql = f"WITH posted AS ({_POSTED}) {balances} SELECT id FROM posted {final}"  # noqa: S608
+    sql = f"WITH {_POSTED} {balances} SELECT * FROM posted {final}"  # noqa: S608
     return Prepared(
         text(sql).bindparams(
             bindparam("entry_id", type_=Uuid()),
             bindparam("fiscal_year", type_=Integer()),
-            bindparam("number", type_=Integer()),
             bindparam("posted_by", type_=untruncated(JournalEntry.__table__.c.posted_by.type)),
             bindparam("month", type_=JournalEntry.__table__.c.posting_date.type),
             bindparam("day", type_=JournalEntry.__table__.c.posting_date.type),
@@ -267,14 +275,19 @@ async def insert_draft(
     values: dict[str, Any],
     account_ids: Sequence[uuid.UUID],
     amounts: Sequence[Any],
-) -> None:
-    """The entry, as a draft, with its lines (signed amounts) in one statement."""
+    fiscal_year: int,
+) -> dict[str, Any]:
+    """The entry, as a draft, with its lines (signed amounts), and the counter row of the
+    fiscal year of its posting date, in one statement; the entry's columns."""
+    params = values | _line_params(account_ids, amounts) | {"fiscal_year": fiscal_year}
     try:
-        await _INSERT.execute(session, **values, **_line_params(account_ids, amounts))
+        row = await _INSERT.one_or_none(session, **params)
     except IntegrityError as exc:
         if _constraint(exc) in _ID_CONSTRAINTS:
             raise IdTaken from exc
         raise
+    assert row is not None
+    return row
 
 
 async def replace_draft(
@@ -296,11 +309,9 @@ async def delete_draft(session: AsyncSession, entry_id: uuid.UUID) -> None:
     await _DELETE_DRAFT.execute(session, entry_id=entry_id)
 
 
-async def next_number(session: AsyncSession, fiscal_year: int) -> int | None:
-    """The year's next entry number, holding the year's counter until commit; None when the
-    fiscal year is closed."""
-    number: int | None = await _NEXT_NUMBER.scalar(session, fiscal_year=fiscal_year)
-    return number
+async def ensure_year(session: AsyncSession, fiscal_year: int) -> None:
+    """The fiscal year's counter row exists (posting locks it)."""
+    await _ENSURE_YEAR.execute(session, fiscal_year=fiscal_year)
 
 
 async def post(
@@ -308,22 +319,20 @@ async def post(
     entry_id: uuid.UUID,
     *,
     fiscal_year: int,
-    number: int,
     posted_by: str,
     day: date,
-) -> bool:
-    """Numbers, hashes and posts a draft and adds its lines to the balances; False (changing
-    nothing) when it is no longer a draft or its month is closed."""
-    row = await _POST.one_or_none(
+) -> dict[str, Any] | None:
+    """Numbers, hashes and posts a draft and adds its lines to the balances, holding the
+    year's counter until commit (the year's row must exist: `ensure_year`). The posted
+    entry's columns; None, changing nothing, when its year or month is closed."""
+    return await _POST.one_or_none(
         session,
         entry_id=entry_id,
         fiscal_year=fiscal_year,
-        number=number,
         posted_by=posted_by,
         month=day.replace(day=1),
         day=day,
     )
-    return row is not None
 
 
 async def entry_row(db: Executor, entry_id: uuid.UUID) -> dict[str, Any] | None:
@@ -380,7 +389,8 @@ _FIRST_BROKEN = Prepared(
 _YEARS = Prepared(
     text(
         """
-        SELECT y.year AS fiscal_year, y.last_number, count(e.id) AS entries,
+        SELECT y.year AS fiscal_year, y.last_number, y.last_hash AS kept_hash,
+               count(e.id) AS entries,
                coalesce(max(e.number), 0) AS highest_number,
                (SELECT hash FROM accounting_journal_entry
                  WHERE fiscal_year = y.year AND number = y.last_number) AS last_hash
@@ -440,8 +450,8 @@ async def first_broken_entry(
 async def fiscal_year_chains(
     reader: AsyncConnection, fiscal_year: int | None
 ) -> list[dict[str, Any]]:
-    """Per fiscal year: its counter, how many posted entries it holds, the highest number
-    among them and the hash of its last entry."""
+    """Per fiscal year: its counter and the last hash it keeps, how many posted entries it
+    holds, the highest number among them and the hash of its last entry."""
     return await _YEARS.all(reader, fiscal_year=fiscal_year)
 
 

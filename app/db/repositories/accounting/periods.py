@@ -15,7 +15,8 @@ _DAY = Period.__table__.c.starts_on.type
 _BY = untruncated(Period.__table__.c.closed_by.type)
 
 # Takes the year's counter row, as every posting into the year does (journal.py): a period
-# closes only once the postings into it in flight have committed, and none follows.
+# closes only once the postings into it in flight have committed, and the postings after
+# read the closed months from the row they lock.
 _LOCK_YEAR = Prepared(
     text(
         """
@@ -34,12 +35,19 @@ _PERIODS = Prepared(
 _CLOSE = Prepared(
     text(
         """
-        INSERT INTO accounting_period AS p (starts_on, fiscal_year, closed_at, closed_by)
-        VALUES (:starts_on, :year, now(), :by)
-        ON CONFLICT (starts_on) DO UPDATE
-           SET closed_at = now(), closed_by = :by, version = p.version + 1
-         WHERE p.closed_at IS NULL
-        RETURNING starts_on, closed_at, closed_by
+        WITH closed AS (
+          INSERT INTO accounting_period AS p (starts_on, fiscal_year, closed_at, closed_by)
+          VALUES (:starts_on, :year, now(), :by)
+          ON CONFLICT (starts_on) DO UPDATE
+             SET closed_at = now(), closed_by = :by, version = p.version + 1
+           WHERE p.closed_at IS NULL
+          RETURNING starts_on, closed_at, closed_by
+        ), noted AS (
+          UPDATE accounting_fiscal_year
+             SET closed_months = array_append(closed_months, :starts_on)
+           WHERE year = :year AND EXISTS (SELECT FROM closed)
+        )
+        SELECT * FROM closed
         """
     ).bindparams(
         bindparam("starts_on", type_=_DAY),
@@ -50,10 +58,17 @@ _CLOSE = Prepared(
 _REOPEN = Prepared(
     text(
         """
-        UPDATE accounting_period
-           SET closed_at = NULL, closed_by = NULL, version = version + 1
-         WHERE starts_on = :starts_on AND closed_at IS NOT NULL
-        RETURNING starts_on, closed_at, closed_by
+        WITH opened AS (
+          UPDATE accounting_period
+             SET closed_at = NULL, closed_by = NULL, version = version + 1
+           WHERE starts_on = :starts_on AND closed_at IS NOT NULL
+          RETURNING starts_on, closed_at, closed_by, fiscal_year
+        ), noted AS (
+          UPDATE accounting_fiscal_year y
+             SET closed_months = array_remove(y.closed_months, :starts_on)
+            FROM opened WHERE y.year = opened.fiscal_year
+        )
+        SELECT starts_on, closed_at, closed_by FROM opened
         """
     ).bindparams(bindparam("starts_on", type_=_DAY))
 )
