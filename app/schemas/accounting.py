@@ -54,7 +54,8 @@ class CompanyWrite(RequestModel):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     base_currency: Currency = "EUR"
     chart: Chart = Field(
-        description="The chart of accounts the company is set up from; chosen once"
+        description="The chart of accounts the company is set up from; fixed from the first "
+        "journal entry on"
     )
 
 

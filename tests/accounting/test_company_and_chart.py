@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent
 from app.domain.accounting.charts import Chart, template
-from tests.factories.accounting import COMPANY, company_body
+from tests.factories.accounting import COMPANY, company_body, entry_body, line
 from tests.factories.identity import auth_headers
 
 ACCOUNTS = "/api/v1/accounting/accounts"
@@ -88,12 +88,28 @@ async def test_setting_the_company_up_creates_its_chart_once(
         COMPANY, json=company_body(), headers={**accountant, "If-Match": made.headers["etag"]}
     )
     assert stale.status_code == 412
-    other_chart = await client.put(COMPANY, json=company_body(chart="skr04"), headers=accountant)
-    assert other_chart.status_code == 409
-    assert len(await _all_accounts(client, accountant)) == len(template(Chart.skr03))
+    # Nothing is booked yet: the chart can still be exchanged, whole.
+    switched = await client.put(COMPANY, json=company_body(chart="skr04"), headers=accountant)
+    assert switched.status_code == 200, switched.text
+    assert switched.json()["chart"] == "skr04"
+    numbers = {a["number"] for a in await _all_accounts(client, accountant)}
+    assert numbers == {a.number for a in template(Chart.skr04)}
+
+    booked = await client.post(
+        "/api/v1/accounting/journal-entries",
+        json=entry_body(lines=[line("1600", "debit", "5.00"), line("1800", "credit", "5.00")]),
+        headers=accountant,
+    )  # a draft is enough: it names accounts of the chart
+    assert booked.status_code == 201, booked.text
+    for change in ({"chart": "skr03"}, {"fiscal_year_start_month": 7}, {"base_currency": "CHF"}):
+        refused = await client.put(COMPANY, json=company_body(chart="skr04") | change,
+                                   headers=accountant)  # fmt: skip
+        assert refused.status_code == 409, (change, refused.text)
+    assert len(await _all_accounts(client, accountant)) == len(template(Chart.skr04))
 
     actions = (await session.scalars(select(AuditEvent.action))).all()
-    assert {"accounting.company.set_up", "accounting.company.update"} <= set(actions)
+    assert {"accounting.company.set_up", "accounting.company.update",
+            "accounting.company.switch_chart"} <= set(actions)  # fmt: skip
 
 
 async def test_accounts_are_added_renamed_and_deactivated_never_renumbered(

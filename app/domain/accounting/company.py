@@ -1,8 +1,8 @@
 """The company the books are kept for: one per installation.
 
 Setting it up chooses the chart of accounts and creates the chart's accounts in the same
-transaction. The chart is chosen once; the other fields (name, address, tax numbers, fiscal
-year, currency) may change.
+transaction. The chart may be exchanged until the first journal entry is written, never after;
+the other fields (name, address, tax numbers, fiscal year, currency) may change.
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ async def set_up_company(
     existing = await repo.load_company(session)
     if existing is None:
         return SetUp(await _create(session, actor, data), created=True)
+    await _check_booked_fields(session, existing, data)
     if data.chart.value != existing.chart:
-        raise Conflict(f"the chart is {existing.chart}: it is chosen once, when setting up")
+        expected.check(existing.version)
+        await _switch_chart(session, actor, existing, data.chart)
     fields = {k: v for k, v in asdict(data).items() if k != "chart"}
 
     def apply(company: Company) -> None:
@@ -91,6 +93,56 @@ async def set_up_company(
     return SetUp(_view(existing), created=False)
 
 
+async def _switch_chart(
+    session: AsyncSession, actor: Actor, existing: Company, chart: Chart
+) -> None:
+    """Until the first journal entry the chart may still be exchanged: every account goes,
+    the new template's come. Once anything is booked it is fixed (409)."""
+    if await repo.has_entries(session):
+        raise Conflict(
+            f"the chart is {existing.chart} and entries are booked to it: it cannot be switched"
+        )
+    dropped = await repo.drop_accounts(session)
+    created = await _add_template(session, chart)
+    before = {"chart": existing.chart, "accounts": dropped}
+    await record_change(
+        session, actor, action="accounting.company.switch_chart",
+        resource_type="accounting_company", resource_id=existing.id,
+        before=before, after={"chart": chart.value, "accounts": created},
+    )  # fmt: skip
+    existing.chart = chart.value
+    await session.flush()
+
+
+# Fixed once anything is booked: they decide every entry's fiscal year and the reports' sums.
+_FIXED_ONCE_BOOKED = ("fiscal_year_start_month", "base_currency")
+
+
+async def _check_booked_fields(session: AsyncSession, existing: Company, data: CompanyData) -> None:
+    changed = [f for f in _FIXED_ONCE_BOOKED if getattr(existing, f) != getattr(data, f)]
+    if changed and await repo.has_entries(session):
+        raise Conflict(f"{', '.join(changed)} cannot change once journal entries are booked")
+
+
+async def _add_template(session: AsyncSession, chart: Chart) -> int:
+    accounts = template(chart)
+    await repo.add_accounts(
+        session,
+        [
+            {
+                "id": template_account_id(chart, a.number),
+                "number": a.number,
+                "name": a.name,
+                "type": a.type.value,
+                "tax_key": a.tax_key,
+                "report_group": a.group,
+            }
+            for a in accounts
+        ],
+    )
+    return len(accounts)
+
+
 def _audit_view(company: Company) -> dict[str, Any]:
     return {k: v for k, v in _view(company).items() if k not in ("created_at", "updated_at")}
 
@@ -101,21 +153,7 @@ async def _create(session: AsyncSession, actor: Actor, data: CompanyData) -> dic
         await repo.add_company(session, company)
     except IntegrityError as exc:  # set up by a concurrent request
         raise Conflict("the company was set up meanwhile; fetch it and retry") from exc
-    accounts = template(data.chart)
-    await repo.add_accounts(
-        session,
-        [
-            {
-                "id": template_account_id(data.chart, a.number),
-                "number": a.number,
-                "name": a.name,
-                "type": a.type.value,
-                "tax_key": a.tax_key,
-                "report_group": a.group,
-            }
-            for a in accounts
-        ],
-    )
+    created = await _add_template(session, data.chart)
     await record_change(
         session,
         actor,
@@ -123,6 +161,6 @@ async def _create(session: AsyncSession, actor: Actor, data: CompanyData) -> dic
         resource_type="accounting_company",
         resource_id=company.id,
         before=None,
-        after=_audit_view(company) | {"accounts_created": len(accounts)},
+        after=_audit_view(company) | {"accounts_created": created},
     )
     return _view(company)

@@ -71,8 +71,9 @@ async def accounting_set_up_company(
     if_match: IfMatchHeader = None,
 ) -> CompanyRead:
     """Set the company up (201: its accounts are created from the chosen chart: SKR03, SKR04
-    or a generic one), or change it (200; `If-Match` guards against lost updates). The chart
-    is chosen once: another one answers 409."""
+    or a generic one), or change it (200; `If-Match` guards against lost updates). Until the
+    first journal entry another chart replaces the accounts whole; after it the chart, the
+    fiscal year's start month and the base currency are fixed (409)."""
     data = company.CompanyData(**body.model_dump())
     done = await company.set_up_company(session, actor_for(caller), data, parse_if_match(if_match))
     if done.created:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
@@ -40,6 +40,25 @@ async def add_company(session: AsyncSession, company: Company) -> None:
     """IntegrityError when the company exists already."""
     session.add(company)
     await session.flush()
+
+
+_ANY_ENTRY = Prepared(text("SELECT EXISTS (SELECT FROM accounting_journal_entry)"))
+_DROP_ACCOUNTS = Prepared(text("DELETE FROM accounting_account"))
+
+
+async def has_entries(session: AsyncSession) -> bool:
+    """Whether any journal entry (a draft too) exists."""
+    return bool(await _ANY_ENTRY.scalar(session))
+
+
+async def drop_accounts(session: AsyncSession) -> int:
+    """Deletes the whole chart; only while no entry refers to an account."""
+    rows = await _ACCOUNTS_COUNT.scalar(session)
+    await _DROP_ACCOUNTS.execute(session)
+    return int(rows)
+
+
+_ACCOUNTS_COUNT = Prepared(text("SELECT count(*) FROM accounting_account"))
 
 
 async def add_accounts(session: AsyncSession, accounts: Sequence[Mapping[str, Any]]) -> None:
