@@ -12,7 +12,9 @@ At each size (default 1,000,000 and then 5,000,000 lines) it measures, one reque
 
 and prints p50/p95. Then it posts 2-line entries through the API with wrk at 16 connections
 (`"post": true`: numbering, hash chain, balances and audit in the transaction), in rounds
-alternating with a server that posts without keeping the balances, and prints entries/s.
+alternating with a server that posts without keeping the balances, and prints entries/s;
+and the floor: the app's own two posting statements run straight through asyncpg at 16
+connections, without HTTP or authentication.
 
 Targets: trial balance and P&L p95 <= 50 ms at 5M lines; the balances add <= 15 % to a
 posting; >= 500 posted entries/s.
@@ -45,6 +47,7 @@ from floor_app import WITHOUT_BALANCES
 from harness import Load, Target, call, scratch_env, serving, sign_in_admin, wrk
 
 from app.cli import default_workers
+from app.db.repositories.accounting import journal as journal_repo
 
 EMAIL = "bench-admin@example.com"
 PASSWORD = "bench password 1234"  # noqa: S105 (a throwaway scratch database)
@@ -271,6 +274,49 @@ def measure_posting(env: dict[str, str], tmp: Path, args: argparse.Namespace) ->
     }
 
 
+async def _floor_worker(database_url: str, accounts: list[uuid.UUID], stop: float) -> int:
+    """Postings by the app's own two statements (the draft with its lines; number, hash,
+    balances and audit), straight through asyncpg: no HTTP, no authentication."""
+    conn = await asyncpg.connect(database_url)
+    insert, post, done = journal_repo._INSERT, journal_repo._POST, 0
+    try:
+        while time.perf_counter() < stop:
+            entry_id, day = uuid.uuid4(), date(2028, random.randint(1, 12), random.randint(1, 28))
+            amount = Decimal(random.randrange(1, 10_000_000)) / 100
+            draft = {"id": entry_id, "kind": "regular", "currency": "EUR", "document_date": day,
+                     "posting_date": day, "document_ref": None, "text": "Floor",
+                     "source_type": None, "source_id": None, "reverses_id": None,
+                     "created_by": "bench", "line_no": [1, 2],
+                     "account_id": random.sample(accounts, 2), "amount": [amount, -amount],
+                     "fiscal_year": 2028}  # fmt: skip
+            posting = {"entry_id": entry_id, "fiscal_year": 2028, "posted_by": "bench",
+                       "month": day.replace(day=1), "day": day, "audit_id": uuid.uuid4(),
+                       "audit_action": "accounting.journal_entry.post", "audit_after": "{}",
+                       "request_id": None}  # fmt: skip
+            async with conn.transaction():
+                await conn.fetchrow(insert.sql, *insert._arguments(draft))
+                await conn.fetchrow(post.sql, *post._arguments(posting))
+            done += 1
+    finally:
+        await conn.close()
+    return done
+
+
+async def posting_floor(database_url: str, seconds: int) -> float:
+    """Posted entries per second at 16 connections without the API: what any request path
+    over these statements can reach on this machine, in fiscal year 2028."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        accounts = [r["id"] for r in await conn.fetch("SELECT id FROM accounting_account")]
+        await conn.execute("INSERT INTO accounting_fiscal_year (year) VALUES (2028)"
+                           " ON CONFLICT DO NOTHING")  # fmt: skip
+    finally:
+        await conn.close()
+    stop = time.perf_counter() + seconds
+    done = await asyncio.gather(*(_floor_worker(database_url, accounts, stop) for _ in range(16)))
+    return sum(done) / seconds
+
+
 def sign_in(base: str) -> str:
     form = {"grant_type": "password", "username": EMAIL, "password": PASSWORD}
     return str(call(f"{base}/api/v1/auth/token", form=form)["access_token"])
@@ -318,8 +364,11 @@ def main() -> None:
                     server.base, sign_in(server.base), database_url, args.samples
                 )
         posting = measure_posting(env, Path(tmp), args)
+        floor = statistics.median(
+            asyncio.run(posting_floor(database_url, args.seconds)) for _ in range(args.rounds)
+        )
         problems = asyncio.run(_check_books(database_url))
-    _report(reports, posting, args)
+    _report(reports, posting, floor, args)
     if problems:
         sys.exit("BOOKS WRONG: " + "; ".join(problems))
 
@@ -368,7 +417,7 @@ async def _check_books(database_url: str) -> list[str]:
                    FROM accounting_journal_line l
                    JOIN accounting_journal_entry e ON e.id = l.entry_id
                   WHERE e.fiscal_year = 2026 GROUP BY 1, 2) l USING (month, account_id)
-               WHERE (b.month >= '2026-01-01' OR l.month IS NOT NULL)
+               WHERE (date_part('year', b.month) = 2026 OR l.month IS NOT NULL)
                  AND (b.debit - b.credit) IS DISTINCT FROM l.net"""
         )
         if drift:
@@ -381,6 +430,7 @@ async def _check_books(database_url: str) -> list[str]:
 def _report(
     reports: dict[int, dict[str, tuple[float, float]]],
     posting: dict[str, Load],
+    floor: float,
     args: argparse.Namespace,
 ) -> None:
     print(f"\nledger bench, {args.workers} worker(s), {args.samples} report requests per size")
@@ -395,8 +445,10 @@ def _report(
               f"  p99 {load.p99_ms:.1f} ms  app {load.server_cpu_us:.0f} us"
               f"  db {load.db_cpu_us:.0f} us per entry")  # fmt: skip
     print(f"  the balances cost {(without.rps / with_.rps - 1) * 100:.1f} % per posting")
+    print(f"  floor: the same statements by asyncpg, no HTTP: {floor:.0f} entries/s"
+          f" (the API: {with_.rps / floor:.2f} x floor)")  # fmt: skip
     figures = {"reports": {str(k): v for k, v in reports.items()},
-               "posting": {k: v.rps for k, v in posting.items()}}  # fmt: skip
+               "posting": {k: v.rps for k, v in posting.items()} | {"floor": floor}}  # fmt: skip
     print(json.dumps(figures))
 
 

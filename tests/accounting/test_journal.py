@@ -151,6 +151,18 @@ async def test_a_reversal_books_the_mirror_image_once(
     ).all()
     assert ("accounting.journal_entry.post", original["id"]) in audited
     assert ("accounting.journal_entry.reverse", reversal["id"]) in audited
+    posted = await session.scalar(
+        select(AuditEvent.after).where(
+            AuditEvent.action == "accounting.journal_entry.post",
+            AuditEvent.resource_id == original["id"],
+        )
+    )
+    assert posted is not None
+    assert (posted["status"], posted["number"], posted["lines"][0]["amount"]) == (
+        "posted",
+        1,
+        "119.00",
+    )
 
 
 @pytest.mark.parametrize(

@@ -145,12 +145,25 @@ async def _booking(
 
 
 async def _post(
-    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, posting_date: date, year: int
+    session: AsyncSession,
+    actor: Actor,
+    draft: dict[str, Any],
+    year: int,
+    action: str,
 ) -> dict[str, Any]:
-    """Numbers, hashes and posts a locked draft dated in fiscal `year`, and adds it to the
-    balances; the posted entry's columns."""
+    """Numbers, hashes and posts a locked draft dated in fiscal `year`, adds it to the
+    balances and audits it as `action`; the posted entry's columns."""
+    posting_date: date = draft["posting_date"]
+    audit = repo.PostingAudit(
+        f"accounting.journal_entry.{action}", _audit_view(draft), actor.request_id
+    )
     posted = await repo.post(
-        session, entry_id, fiscal_year=year, posted_by=actor.subject, day=posting_date
+        session,
+        draft["id"],
+        fiscal_year=year,
+        posted_by=actor.subject,
+        day=posting_date,
+        audit=audit,
     )
     if posted is None:
         raise _refused(
@@ -174,7 +187,7 @@ async def _stored(session: AsyncSession, entry_id: uuid.UUID) -> dict[str, Any]:
 def _audit_view(entry: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "status", "kind", "fiscal_year", "number", "currency", "document_date", "posting_date",
-        "document_ref", "text", "source_type", "source_id", "reverses_id", "hash",
+        "document_ref", "text", "source_type", "source_id", "reverses_id",
     )  # fmt: skip
     view = {k: entry[k] for k in keep}
     view["lines"] = [
@@ -238,14 +251,13 @@ async def _store(
     stored = await repo.insert_draft(
         session, values, booking.account_ids, booking.amounts, booking.fiscal_year
     )
+    read_back = {"lines": booking.stored_lines(), "reversed_by_id": None}
     if post:
-        stored = await _post(
-            session, actor, values["id"], values["posting_date"], booking.fiscal_year
-        )
-    entry = stored | {"lines": booking.stored_lines(), "reversed_by_id": None}
-    action = {EntryKind.reversal: "reverse", EntryKind.opening: "open"}.get(kind, "post")
-    await _audit(session, actor, action if post else "create", values["id"], None, entry)
-    return entry
+        action = {EntryKind.reversal: "reverse", EntryKind.opening: "open"}.get(kind, "post")
+        posted = await _post(session, actor, stored | read_back, booking.fiscal_year, action)
+        return posted | read_back
+    await _audit(session, actor, "create", values["id"], None, stored | read_back)
+    return stored | read_back
 
 
 async def _locked_draft(
@@ -295,10 +307,8 @@ async def post_draft(
     company = await _company(session)
     year = fiscal_year_of(locked["posting_date"], company["fiscal_year_start_month"])
     await repo.ensure_year(session, year)
-    await _post(session, actor, entry_id, locked["posting_date"], year)
-    after = await _stored(session, entry_id)
-    await _audit(session, actor, "post", entry_id, None, after)
-    return after
+    await _post(session, actor, await _stored(session, entry_id), year, "post")
+    return await _stored(session, entry_id)
 
 
 async def reverse_entry(

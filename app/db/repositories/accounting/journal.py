@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -29,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import KeysetQuery, PageRequest
 from app.db.models.accounting import Account, JournalEntry, JournalLine
-from app.db.prepared import Executor, Prepared, untruncated
+from app.db.models.audit import AuditEvent
+from app.db.prepared import Executor, Prepared, as_json, untruncated
 
 _line = JournalLine.__table__.alias("l")
 _account = Account.__table__.alias("a")
@@ -221,15 +223,39 @@ _BALANCES = """
 """
 
 
+# The audit event of the posting, in the same statement: the year's counter stays locked
+# until commit, so every statement after the posting would make all postings wait longer
+# (bench/ledger.py). Its `after` is the caller's view of the entry plus the number it got.
+_AUDITED = """
+        , audited AS (
+          INSERT INTO audit_event (id, actor, action, resource_type, resource_id, before, after,
+                                   request_id)
+          SELECT :audit_id, :posted_by, :audit_action, 'accounting_journal_entry',
+                 posted.id::text, NULL,
+                 CAST(:audit_after AS jsonb) || jsonb_build_object(
+                   'status', posted.status, 'fiscal_year', posted.fiscal_year,
+                   'number', posted.number),
+                 :request_id
+            FROM posted
+        )
+"""
+
+
 def post_statement(*, keep_balances: bool = True) -> Prepared:
-    """Numbers, hashes and posts a draft, and adds its lines to the monthly and daily balances
-    (`keep_balances=False`: not, for bench/ledger.py to measure what keeping them costs).
-    Returns the posted entry; nothing when its year or month is closed (or it is no draft)."""
+    """Numbers, hashes and posts a draft, adds its lines to the monthly and daily balances
+    (`keep_balances=False`: not, for bench/ledger.py to measure what keeping them costs) and
+    audits the posting. Returns the posted entry; nothing when its year or month is closed
+    (or it is no draft)."""
     # Without the balances :day goes unused; the statement still takes it, so the call is alike.
     balances, final = (_BALANCES, "") if keep_balances else ("", "WHERE :day IS NOT NULL")
-    sql = f"WITH {_POSTED} {balances} SELECT * FROM posted {final}"  # noqa: S608
+    sql = f"WITH {_POSTED} {balances} {_AUDITED} SELECT * FROM posted {final}"  # noqa: S608
+    audit = AuditEvent.__table__.c
     return Prepared(
         text(sql).bindparams(
+            bindparam("audit_id", type_=Uuid()),
+            bindparam("audit_action", type_=untruncated(audit.action.type)),
+            bindparam("audit_after", type_=Text()),
+            bindparam("request_id", type_=untruncated(audit.request_id.type)),
             bindparam("entry_id", type_=Uuid()),
             bindparam("fiscal_year", type_=Integer()),
             bindparam("posted_by", type_=untruncated(JournalEntry.__table__.c.posted_by.type)),
@@ -314,6 +340,16 @@ async def ensure_year(session: AsyncSession, fiscal_year: int) -> None:
     await _ENSURE_YEAR.execute(session, fiscal_year=fiscal_year)
 
 
+@dataclass(frozen=True, slots=True)
+class PostingAudit:
+    """The audit event a posting writes: who (`posted_by`), which action, in which request,
+    and the entry as the caller sees it (the number it gets is added)."""
+
+    action: str
+    after: dict[str, Any]
+    request_id: str | None
+
+
 async def post(
     session: AsyncSession,
     entry_id: uuid.UUID,
@@ -321,10 +357,11 @@ async def post(
     fiscal_year: int,
     posted_by: str,
     day: date,
+    audit: PostingAudit,
 ) -> dict[str, Any] | None:
-    """Numbers, hashes and posts a draft and adds its lines to the balances, holding the
-    year's counter until commit (the year's row must exist: `ensure_year`). The posted
-    entry's columns; None, changing nothing, when its year or month is closed."""
+    """Numbers, hashes and posts a draft, adds its lines to the balances and audits it,
+    holding the year's counter until commit (the year's row must exist: `ensure_year`). The
+    posted entry's columns; None, changing nothing, when its year or month is closed."""
     return await _POST.one_or_none(
         session,
         entry_id=entry_id,
@@ -332,6 +369,10 @@ async def post(
         posted_by=posted_by,
         month=day.replace(day=1),
         day=day,
+        audit_id=uuid.uuid4(),
+        audit_action=audit.action,
+        audit_after=as_json(audit.after),
+        request_id=audit.request_id,
     )
 
 
