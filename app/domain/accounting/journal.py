@@ -91,12 +91,11 @@ async def _company(session: AsyncSession) -> dict[str, Any]:
     return company
 
 
-async def _resolve_accounts(
-    session: AsyncSession, lines: Sequence[Line], *, active_only: bool
+def _account_ids(
+    lines: Sequence[Line], found: dict[str, dict[str, Any]], *, active_only: bool
 ) -> list[uuid.UUID]:
     """The lines' account ids; 409 naming each line whose account is unknown (or inactive,
     for new bookings)."""
-    found = await repo.accounts_by_number(session, sorted({x.account for x in lines}))
     errors = []
     for index, line in enumerate(lines):
         account = found.get(line.account)
@@ -116,19 +115,19 @@ async def _resolve_accounts(
 async def _booking(
     session: AsyncSession, entry_id: uuid.UUID, data: EntryData, *, kind: EntryKind
 ) -> _Booking:
-    company = await _company(session)
-    currency = data.currency or company["base_currency"]
-    if currency != company["base_currency"]:
+    context = await repo.booking_context(session, sorted({x.account for x in data.lines}))
+    if context is None:
+        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
+    currency = data.currency or context.base_currency
+    if currency != context.base_currency:
         # Reports add amounts up per account: they must all be in one currency.
         raise _refused(
             "/currency",
-            f"the books are kept in {company['base_currency']}; foreign-currency entries are"
+            f"the books are kept in {context.base_currency}; foreign-currency entries are"
             " not supported yet",
         )
     check_lines(data.lines, currency)
-    account_ids = await _resolve_accounts(
-        session, data.lines, active_only=kind is EntryKind.regular
-    )
+    account_ids = _account_ids(data.lines, context.accounts, active_only=kind is EntryKind.regular)
     posting_date = data.posting_date or data.document_date
     values = {
         "id": entry_id,
@@ -140,7 +139,7 @@ async def _booking(
         "source_type": data.source.type if data.source else None,
         "source_id": data.source.id if data.source else None,
     }
-    year = fiscal_year_of(posting_date, company["fiscal_year_start_month"])
+    year = fiscal_year_of(posting_date, context.fiscal_year_start_month)
     return _Booking(values, list(data.lines), account_ids, year)
 
 

@@ -79,9 +79,15 @@ _ENTRIES = KeysetQuery(
         "source_id": lambda value: JournalEntry.source_id == value,
     },
 )
-_ACCOUNTS = Prepared(
+# What a booking is checked against, in one statement: the company (no row without one) and
+# the accounts its lines name.
+_BOOKING_CONTEXT = Prepared(
     text(
-        "SELECT number, id, is_active FROM accounting_account WHERE number = ANY(:numbers)"
+        """
+        SELECT c.base_currency, c.fiscal_year_start_month, a.number, a.id, a.is_active
+          FROM accounting_company c
+          LEFT JOIN accounting_account a ON a.number = ANY(:numbers)
+        """
     ).bindparams(bindparam("numbers", type_=ARRAY(untruncated(Account.__table__.c.number.type))))
 )
 _LINE_PARAMS = (
@@ -285,11 +291,22 @@ def _line_params(account_ids: Sequence[uuid.UUID], amounts: Sequence[Any]) -> di
     }
 
 
-async def accounts_by_number(
-    session: AsyncSession, numbers: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    rows = await _ACCOUNTS.all(session, numbers=list(numbers))
-    return {row["number"]: row for row in rows}
+@dataclass(frozen=True, slots=True)
+class BookingContext:
+    base_currency: str
+    fiscal_year_start_month: int
+    accounts: dict[str, dict[str, Any]]  # by number: id, is_active
+
+
+async def booking_context(session: AsyncSession, numbers: Sequence[str]) -> BookingContext | None:
+    """The company's currency and fiscal year start, and the accounts of these numbers that
+    exist; None when the company is not set up."""
+    rows = await _BOOKING_CONTEXT.all(session, numbers=list(numbers))
+    if not rows:
+        return None
+    accounts = {r["number"]: r for r in rows if r["number"] is not None}
+    first = rows[0]
+    return BookingContext(first["base_currency"], first["fiscal_year_start_month"], accounts)
 
 
 class IdTaken(Exception):
