@@ -41,18 +41,26 @@ def as_utc(value: datetime) -> datetime:
 # A timestamp in a query parameter, as the contract's `format: date-time` promises.
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(as_utc)]
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# Years 1900 to 2999: the books' dates. PostgreSQL and the driver turn the calendar's ends
+# (years 1 and 9999) into -infinity and infinity, which no report or check could place.
+BOOK_DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+_BOOK_DATE = re.compile(BOOK_DATE_PATTERN, re.ASCII)
 
 
 def _iso_date_text(value: object) -> object:
-    """Only `YYYY-MM-DD`: pydantic alone would also read numbers as Unix timestamps."""
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError("must be a date such as 2026-01-31")
+    """Only `YYYY-MM-DD` from 1900 to 2999: pydantic alone would also read numbers as Unix
+    timestamps."""
+    if not isinstance(value, str) or not _BOOK_DATE.fullmatch(value):
+        raise ValueError("must be a date from 1900 to 2999 such as 2026-01-31")
     return value
 
 
-# A calendar date (a document date, a posting date), as `format: date` promises.
-CalendarDate = Annotated[date, BeforeValidator(_iso_date_text)]
+# A calendar date of the books (a document date, a posting date, a report's day).
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": BOOK_DATE_PATTERN}),
+]
 
 # No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
 # the length is checked before surrounding whitespace is stripped, as the contract says.

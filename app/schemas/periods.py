@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from app.schemas.ledger import EntryRead
 
 Status = Literal["open", "closed"]
-MONTH_PATTERN = r"^[12][0-9]{3}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(1[89]|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 class PeriodRead(BaseModel):

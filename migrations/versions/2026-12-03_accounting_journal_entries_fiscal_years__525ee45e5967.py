@@ -31,6 +31,10 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_TABLE_NAME = 'accounting_journal_entry' THEN
+        IF TG_OP = 'INSERT' AND NEW.status = 'posted' THEN
+            RAISE EXCEPTION 'journal entry %: an entry is stored as a draft, then posted', NEW.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
         IF OLD.status = 'posted' THEN
             RAISE EXCEPTION 'journal entry % is posted: % is not allowed, reverse it', OLD.id, TG_OP
                 USING ERRCODE = 'insufficient_privilege';
@@ -48,41 +52,46 @@ END;
 $$
 """
 
-# At commit (deferred), once per changed entry or line: the entry, if it still exists, has at
-# least two lines and they sum to zero (amounts are signed: debit positive).
+# At commit (deferred), once per changed entry or line: each entry concerned (a line moved
+# from one entry to another concerns both), if it still exists, has at least two lines and
+# they sum to zero (amounts are signed: debit positive).
 CHECK_BALANCE = """
 CREATE FUNCTION accounting_journal_check_balance() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    entries uuid[];
     entry uuid;
     lines integer;
     total numeric;
 BEGIN
     IF TG_TABLE_NAME = 'accounting_journal_entry' THEN
-        entry := NEW.id;
+        entries := ARRAY[NEW.id];
     ELSIF TG_OP = 'DELETE' THEN
-        entry := OLD.entry_id;
+        entries := ARRAY[OLD.entry_id];
+    ELSIF TG_OP = 'UPDATE' AND OLD.entry_id <> NEW.entry_id THEN
+        entries := ARRAY[OLD.entry_id, NEW.entry_id];
     ELSE
-        entry := NEW.entry_id;
+        entries := ARRAY[NEW.entry_id];
     END IF;
-    PERFORM FROM accounting_journal_entry WHERE id = entry;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    SELECT count(*), coalesce(sum(amount), 0) INTO lines, total
-      FROM accounting_journal_line WHERE entry_id = entry;
-    IF lines < 2 OR total <> 0 THEN
-        RAISE EXCEPTION 'journal entry % does not balance: % lines, debits minus credits %',
-            entry, lines, total
-            USING ERRCODE = 'check_violation';
-    END IF;
+    FOREACH entry IN ARRAY entries LOOP
+        PERFORM FROM accounting_journal_entry WHERE id = entry;
+        CONTINUE WHEN NOT FOUND;
+        SELECT count(*), coalesce(sum(amount), 0) INTO lines, total
+          FROM accounting_journal_line WHERE entry_id = entry;
+        IF lines < 2 OR total <> 0 THEN
+            RAISE EXCEPTION 'journal entry % does not balance: % lines, debits minus credits %',
+                entry, lines, total
+                USING ERRCODE = 'check_violation';
+        END IF;
+    END LOOP;
     RETURN NULL;
 END;
 $$
 """
 
 # The hash of a posted entry: SHA-256 (hex) over the previous entry's hash followed by the
-# entry's canonical JSON (PostgreSQL's jsonb text form): its fiscal year, number, dates,
-# currency, document reference, text and lines (account number, signed amount).
+# entry's canonical JSON (PostgreSQL's jsonb text form): its fiscal year, number, kind, dates,
+# currency, document reference, text, source, the entry it reverses and its lines (account
+# number, signed amount).
 ENTRY_HASH = """
 CREATE FUNCTION accounting_entry_hash(entry uuid, fiscal_year integer, number integer,
                                       previous text)
@@ -90,11 +99,15 @@ RETURNS text LANGUAGE sql STABLE AS $$
 SELECT encode(sha256(convert_to($4 || jsonb_build_object(
          'fiscal_year', $2,
          'number', $3,
+         'kind', e.kind,
          'posting_date', e.posting_date,
          'document_date', e.document_date,
          'currency', e.currency,
          'document_ref', e.document_ref,
          'text', e.text,
+         'source_type', e.source_type,
+         'source_id', e.source_id,
+         'reverses_id', e.reverses_id,
          'lines', (SELECT jsonb_agg(jsonb_build_array(a.number, l.amount::text) ORDER BY l.line_no)
                      FROM accounting_journal_line l
                      JOIN accounting_account a ON a.id = l.account_id

@@ -164,3 +164,15 @@ def test_the_account_length_is_the_longest_number_and_at_least_four() -> None:
     assert datev.account_length(["1000", "8400"]) == 4
     assert datev.account_length(["1000", "84000"]) == 5
     assert datev.account_length([]) == 4
+
+
+def test_a_batch_too_big_is_refused_before_its_bookings_are_made() -> None:
+    """One entry of the largest amounts would make a million bookings: refused at once."""
+    huge = "999999999999999.99"
+    entry = _entry(*[("1000", huge)] * 10, *[("8400", f"-{huge}")] * 10)
+    with pytest.raises(datev.TooManyBookings):
+        datev.batch_bookings([entry])
+    small = _entry(("1000", "10.00"), ("8400", "-10.00"))
+    with pytest.raises(datev.TooManyBookings):
+        datev.batch_bookings([small, small, small], limit=2)
+    assert len(datev.batch_bookings([small, small], limit=2)) == 2

@@ -232,6 +232,11 @@ async def test_a_deactivated_account_takes_no_new_postings(
         " SELECT entry_id, 9, account_id, amount FROM accounting_journal_line"
         " WHERE entry_id = :id AND line_no = 1",
         "TRUNCATE accounting_journal_line",
+        # Nor does it take an entry that skips the draft (and so its number and hash).
+        "INSERT INTO accounting_journal_entry (id, status, kind, currency, document_date,"
+        " posting_date, text, created_by, fiscal_year, number, hash, previous_hash, posted_at)"
+        " SELECT gen_random_uuid(), 'posted', 'regular', 'EUR', '2026-01-01', '2026-01-01',"
+        " 'roh', 'psql', 2026, 99, 'h', '', now() WHERE :id IS NOT NULL",
     ],
 )
 async def test_the_database_refuses_to_change_a_posted_entry(
@@ -280,3 +285,40 @@ async def test_the_database_refuses_an_entry_that_does_not_balance(
         with pytest.raises(DBAPIError, match="does not balance"):
             await session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
         await raw.rollback()
+
+
+async def test_the_database_refuses_a_line_moved_to_another_entry(
+    client: httpx.AsyncClient, session: AsyncSession, accountant: dict[str, str]
+) -> None:
+    """Both entries are checked: the one the line left no longer balances."""
+    first = await book(client, accountant, post=False)
+    second = await book(client, accountant, post=False)
+    async with session.begin_nested() as raw:
+        await session.execute(
+            text(
+                "UPDATE accounting_journal_line SET entry_id = :to, line_no = 9"
+                " WHERE entry_id = :from AND line_no = 1"
+            ),
+            {"to": second["id"], "from": first["id"]},
+        )
+        with pytest.raises(DBAPIError, match="does not balance"):
+            await session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        await raw.rollback()
+
+
+async def test_entries_are_found_by_what_they_book(
+    client: httpx.AsyncClient, accountant: dict[str, str]
+) -> None:
+    invoice = await book(client, accountant, source={"type": "invoice", "id": "RE-2026-0001"})
+    await book(client, accountant, source={"type": "order", "id": "RE-2026-0001"})
+    await book(client, accountant)
+    for params, count in (
+        ({"source_type": "invoice"}, 1),
+        ({"source_id": "RE-2026-0001"}, 2),
+        ({"source_type": "invoice", "source_id": "RE-2026-0001"}, 1),
+        ({}, 3),
+    ):
+        found = (await client.get(ENTRIES, params=params, headers=accountant)).json()["items"]
+        assert len(found) == count, params
+    assert found[0]["id"] == invoice["id"]
+    assert found[0]["source"] == {"type": "invoice", "id": "RE-2026-0001"}

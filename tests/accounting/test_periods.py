@@ -92,10 +92,11 @@ async def test_closing_a_fiscal_year_carries_its_balances_and_result_forward(
         "1776": Decimal("-19.00"),
         "0860": Decimal("-60.00"),  # the profit: 100.00 revenue less 40.00 rent
     }
-    late = await client.post(
-        ENTRIES, json=entry_body(day="2026-12-31") | {"post": True}, headers=accountant
-    )
-    assert late.status_code == 409
+    for day in ("2026-12-31", "2025-05-15"):  # the closed year, and one before it
+        late = await client.post(
+            ENTRIES, json=entry_body(day=day) | {"post": True}, headers=accountant
+        )
+        assert late.status_code == 409, (day, late.text)
     colleague = await auth_headers(app, "accountant")
     assert (
         await client.post(f"{API}/periods/2026-12/reopen", headers=colleague)

@@ -130,6 +130,12 @@ async def test_the_general_ledger_runs_the_balance_from_the_years_start(
         headers=accountant,
     )
     assert backwards.status_code == 422
+    across = await client.get(
+        f"{REPORTS}/general-ledger",
+        params={"account": "1200", "from": "2026-03-01", "to": "2027-02-01"},
+        headers=accountant,
+    )
+    assert across.status_code == 422  # balances run per fiscal year
 
 
 @given(st.dates(date(1, 1, 1), date(9999, 9, 1)), st.integers(-3, 120))

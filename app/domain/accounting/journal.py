@@ -373,7 +373,8 @@ async def list_entries(
     *,
     status: EntryStatus | None = None,
     fiscal_year: int | None = None,
-    source: Source | None = None,
+    source_type: str | None = None,
+    source_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Oldest change first (`updated_since` mirrors changes)."""
     return await repo.entry_rows(
@@ -381,6 +382,6 @@ async def list_entries(
         page,
         status=status.value if status else None,
         fiscal_year=fiscal_year,
-        source_type=source.type if source else None,
-        source_id=source.id if source else None,
+        source_type=source_type,
+        source_id=source_id,
     )

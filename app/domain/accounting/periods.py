@@ -141,9 +141,10 @@ async def list_fiscal_years(reader: AsyncConnection) -> list[dict[str, Any]]:
 
 async def close_fiscal_year(session: AsyncSession, actor: Actor, year: int) -> dict[str, Any]:
     """Year-end closing. The year's months must all be closed, no draft may be dated in it,
-    and the year before (if it has postings) must be closed. Posts the opening entry of the
-    next year on its first day: each balance-sheet account's closing balance, and the year's
-    result (income minus expenses) to retained earnings; then closes the year for good."""
+    and every earlier year with postings must be closed (none takes postings after). Posts
+    the opening entry of the next year on its first day: each balance-sheet account's closing
+    balance, and the year's result (income minus expenses) to retained earnings; then closes
+    the year for good."""
     company = await _company(session)
     first, last = fiscal_year_span(year, company.start_month)
     row = await repo.lock_year(session, year)
@@ -185,6 +186,7 @@ async def _check_closable(
     drafts = await repo.drafts_between(session, first, last)
     if drafts:
         raise Conflict(f"{drafts} draft entries are dated in {year}: post or delete them first")
-    before = await repo.fiscal_year(session, year - 1)
-    if before is not None and before["closed_at"] is None and before["last_number"] > 0:
-        raise Conflict(f"close fiscal year {year - 1} first: its balances open {year}")
+    earlier = await repo.open_years_before(session, year)
+    if earlier:
+        years = ", ".join(str(y) for y in earlier)
+        raise Conflict(f"close fiscal year {years} first: its balances open the years after")

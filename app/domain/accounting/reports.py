@@ -136,7 +136,11 @@ async def general_ledger(
     """One account's posted lines from `first` to `last`, each with the running balance,
     which opens with the balance from the start of `first`'s fiscal year."""
     _check_range(first, last)
-    _, year_start = _year_start(first, await _start_month(reader))
+    start_month = await _start_month(reader)
+    year, year_start = _year_start(first, start_month)
+    if fiscal_year_of(last, start_month) != year:
+        detail = f"must lie in fiscal year {year}, as `from`: balances run per fiscal year"
+        raise InvalidInput(f"to: {detail}", [FieldError(detail, parameter="to")])
     account = await repo.account_by_number(reader, number)
     if account is None:
         raise NotFound(f"no account numbered {number}")

@@ -66,15 +66,20 @@ async def accounting_list_journal_entries(
     reader: ReaderDep,
     page: PageParams,
     status_: Annotated[EntryStatus | None, Query(alias="status")] = None,
-    fiscal_year: Annotated[int | None, Query(ge=1, le=9998)] = None,
+    fiscal_year: Annotated[int | None, Query(ge=1899, le=2999)] = None,
     source_type: Annotated[SourceType | None, Query()] = None,
     source_id: Annotated[SourceId | None, Query()] = None,
 ) -> Page[EntryRead]:
     """Drafts and posted entries, oldest change first (`updated_since` mirrors changes).
-    `source_type` with `source_id` finds what an invoice or an order booked."""
-    source = journal.Source(source_type, source_id) if source_type and source_id else None
+    `source_type` and `source_id` (each alone, or both) find what an invoice or an order
+    booked."""
     rows, next_cursor = await journal.list_entries(
-        reader, page, status=status_, fiscal_year=fiscal_year, source=source
+        reader,
+        page,
+        status=status_,
+        fiscal_year=fiscal_year,
+        source_type=source_type,
+        source_id=source_id,
     )
     return Page(items=[entry_read(r) for r in rows], next_cursor=next_cursor)
 
@@ -197,7 +202,7 @@ async def accounting_reverse_journal_entry(
 async def accounting_verify_integrity(
     reader: ReaderDep,
     fiscal_year: Annotated[
-        int | None, Query(ge=1, le=9998, description="Only this fiscal year")
+        int | None, Query(ge=1899, le=2999, description="Only this fiscal year")
     ] = None,
 ) -> IntegrityRead:
     """Recompute every posted entry's hash along its fiscal year's chain, and the kept balances

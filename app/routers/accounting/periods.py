@@ -20,7 +20,7 @@ from app.schemas.periods import MONTH_PATTERN, FiscalYearClosing, FiscalYearRead
 CLOSE = require("accounting:close")
 Closer = Annotated[Principal, CLOSE]
 Month = Annotated[str, Path(pattern=MONTH_PATTERN, description="`YYYY-MM`")]
-Year = Annotated[int, Path(ge=1000, le=2999, description="The fiscal year")]
+Year = Annotated[int, Path(ge=1899, le=2999, description="The fiscal year")]
 
 router = AreaRouter(prefix="/api/v1/accounting", tags=["accounting"], route_class=DatabaseRoute)
 
@@ -38,7 +38,7 @@ def _first_day(month: str) -> date:
 )
 async def accounting_list_periods(
     reader: ReaderDep,
-    fiscal_year: Annotated[int, Query(ge=1000, le=2999, description="The fiscal year")],
+    fiscal_year: Annotated[int, Query(ge=1899, le=2999, description="The fiscal year")],
 ) -> list[PeriodRead]:
     """The twelve months of a fiscal year, open or closed."""
     return [PeriodRead.model_validate(p) for p in await periods.list_periods(reader, fiscal_year)]

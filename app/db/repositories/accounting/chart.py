@@ -42,12 +42,18 @@ async def add_company(session: AsyncSession, company: Company) -> None:
     await session.flush()
 
 
-_ANY_ENTRY = Prepared(text("SELECT EXISTS (SELECT FROM accounting_journal_entry)"))
+_ANY_ENTRY = Prepared(
+    text(
+        "SELECT EXISTS (SELECT FROM accounting_journal_entry)"
+        " OR EXISTS (SELECT FROM accounting_fiscal_year)"
+    )
+)
 _DROP_ACCOUNTS = Prepared(text("DELETE FROM accounting_account"))
 
 
 async def has_entries(session: AsyncSession) -> bool:
-    """Whether any journal entry (a draft too) exists."""
+    """Whether anything is booked: a journal entry (a draft too), or a fiscal year (a month
+    closed, a year closed even while empty)."""
     return bool(await _ANY_ENTRY.scalar(session))
 
 

@@ -188,7 +188,10 @@ _POSTED = """
         year AS (
           SELECT last_number, last_hash FROM accounting_fiscal_year
            WHERE year = :fiscal_year AND closed_at IS NULL AND NOT (:month = ANY (closed_months))
-             FOR UPDATE
+             -- A later year's closing carried the balances forward: none may change before it.
+             AND NOT EXISTS (SELECT FROM accounting_fiscal_year later
+                              WHERE later.year > :fiscal_year AND later.closed_at IS NOT NULL)
+             FOR UPDATE OF accounting_fiscal_year
         ), counted AS (
           UPDATE accounting_fiscal_year y
              SET last_number = year.last_number + 1,

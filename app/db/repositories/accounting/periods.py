@@ -80,10 +80,10 @@ _PERIOD = Prepared(
 _YEARS = Prepared(
     text("SELECT year, last_number, closed_at, closed_by FROM accounting_fiscal_year ORDER BY year")
 )
-_YEAR = Prepared(
+_OPEN_BEFORE = Prepared(
     text(
-        "SELECT year, last_number, closed_at, closed_by FROM accounting_fiscal_year"
-        " WHERE year = :year"
+        "SELECT year FROM accounting_fiscal_year"
+        " WHERE year < :year AND closed_at IS NULL AND last_number > 0 ORDER BY year"
     ).bindparams(bindparam("year", type_=Integer()))
 )
 _CLOSE_YEAR = Prepared(
@@ -152,8 +152,9 @@ async def fiscal_years(db: Executor) -> list[dict[str, Any]]:
     return await _YEARS.all(db)
 
 
-async def fiscal_year(db: Executor, year: int) -> dict[str, Any] | None:
-    return await _YEAR.one_or_none(db, year=year)
+async def open_years_before(db: Executor, year: int) -> list[int]:
+    """The earlier fiscal years with postings that are still open."""
+    return [r["year"] for r in await _OPEN_BEFORE.all(db, year=year)]
 
 
 async def close_year(session: AsyncSession, year: int, by: str) -> dict[str, Any] | None:

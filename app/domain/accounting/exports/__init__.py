@@ -97,13 +97,14 @@ async def datev_batch(
     year = _batch_year(first, last, start_month)
     entries = await _journal(reader, first, last)
     accounts = await repo.account_rows(reader)
-    bookings = datev.batch_bookings(entries)
-    if len(bookings) > datev.MAX_BOOKINGS:
+    try:
+        bookings = datev.batch_bookings(entries)
+    except datev.TooManyBookings:
         raise _refused(
             "to",
-            f"{first} to {last} makes {len(bookings)} DATEV bookings, more than the"
-            f" {datev.MAX_BOOKINGS} one batch takes: export shorter spans",
-        )
+            f"{first} to {last} makes more DATEV bookings than the {datev.MAX_BOOKINGS} one"
+            " batch takes: export shorter spans",
+        ) from None
     header = datev.Header(
         consultant_number=client.consultant_number,
         client_number=client.client_number,

@@ -139,9 +139,31 @@ def split_entry(entry: ExportEntry) -> list[Booking]:
     return bookings
 
 
-def batch_bookings(entries: Iterable[ExportEntry]) -> list[tuple[ExportEntry, Booking]]:
-    """Every booking of the entries, in journal order, with the entry it comes from."""
-    return [(entry, booking) for entry in entries for booking in split_entry(entry)]
+class TooManyBookings(Exception):
+    """The entries make more bookings than one batch takes."""
+
+
+def most_bookings(entry: ExportEntry) -> int:
+    """An upper bound of the bookings `split_entry` makes of the entry: one per pair of lines
+    (at most one fewer than the lines), plus one per MAX_BOOKING_AMOUNT moved."""
+    moved = sum((x.amount for x in entry.lines if x.amount > 0), Decimal(0))
+    return len(entry.lines) + int(moved // MAX_BOOKING_AMOUNT)
+
+
+def batch_bookings(
+    entries: Iterable[ExportEntry], limit: int = MAX_BOOKINGS
+) -> list[tuple[ExportEntry, Booking]]:
+    """Every booking of the entries, in journal order, with the entry it comes from.
+    TooManyBookings as soon as they may exceed `limit` (before making them: one entry of huge
+    amounts would make millions)."""
+    bookings: list[tuple[ExportEntry, Booking]] = []
+    for entry in entries:
+        if most_bookings(entry) > limit:
+            raise TooManyBookings
+        bookings += [(entry, booking) for booking in split_entry(entry)]
+        if len(bookings) > limit:
+            raise TooManyBookings
+    return bookings
 
 
 def document_field(document_ref: str | None) -> str | None:
