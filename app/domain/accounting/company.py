@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.models.accounting import Company
+from app.db.prepared import Executor
 from app.db.repositories.accounting import chart as repo
 from app.domain.accounting.charts import Chart, template
 from app.domain.actor import Actor
@@ -61,6 +62,15 @@ async def get_company(reader: AsyncConnection) -> dict[str, Any]:
     row = await repo.company_row(reader)
     if row is None:
         raise NotFound("the company is not set up yet: PUT /api/v1/accounting/company")
+    return row
+
+
+async def books_company(db: Executor) -> dict[str, Any]:
+    """The company, for keeping its books: 409 (not 404) until it is set up, since what the
+    caller asked for exists only once it is."""
+    row = await repo.company_row(db)
+    if row is None:
+        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
     return row
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import PageRequest
-from app.db.repositories.accounting import chart as chart_repo
 from app.db.repositories.accounting import journal as repo
+from app.domain.accounting.company import books_company
 from app.domain.accounting.rules import (
     EntryKind,
     EntryStatus,
@@ -82,13 +82,6 @@ class _Booking:
              "side": x.side.value, "amount": str(x.amount.quantize(_CENT))}
             for n, (x, account_id) in enumerate(zip(self.lines, self.account_ids, strict=True), 1)
         ]  # fmt: skip
-
-
-async def _company(session: AsyncSession) -> dict[str, Any]:
-    company = await chart_repo.company_row(session)
-    if company is None:
-        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
-    return company
 
 
 def _account_ids(
@@ -303,7 +296,7 @@ async def post_draft(
 ) -> dict[str, Any]:
     """Posts a draft: it gets the next number of its fiscal year and cannot change again."""
     locked = await _locked_draft(session, entry_id, expected)
-    company = await _company(session)
+    company = await books_company(session)
     year = fiscal_year_of(locked["posting_date"], company["fiscal_year_start_month"])
     await repo.ensure_year(session, year)
     await _post(session, actor, await _stored(session, entry_id), year, "post")

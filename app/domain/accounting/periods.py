@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.repositories.accounting import chart as chart_repo
 from app.db.repositories.accounting import periods as repo
 from app.domain.accounting.charts import RETAINED_EARNINGS, AccountType, Chart
+from app.domain.accounting.company import books_company
 from app.domain.accounting.journal import EntryData, post_generated
 from app.domain.accounting.rules import (
     EntryKind,
@@ -37,9 +37,7 @@ class _Company:
 
 
 async def _company(db: AsyncConnection | AsyncSession) -> _Company:
-    row = await chart_repo.company_row(db)
-    if row is None:
-        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
+    row = await books_company(db)
     return _Company(row["fiscal_year_start_month"], Chart(row["chart"]))
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.repositories.accounting import chart as chart_repo
 from app.db.repositories.accounting import reports as repo
 from app.domain.accounting.charts import AccountType
+from app.domain.accounting.company import books_company
 from app.domain.accounting.rules import fiscal_year_of, fiscal_year_span, spans
-from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.domain.errors import FieldError, InvalidInput, NotFound
 
 MAX_LEDGER_LINES = 10_000
 _ZERO = Decimal("0.00")
@@ -27,9 +27,7 @@ _INCOME_STATEMENT = {AccountType.income, AccountType.expense}
 
 
 async def _start_month(reader: AsyncConnection) -> int:
-    company = await chart_repo.company_row(reader)
-    if company is None:
-        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
+    company = await books_company(reader)
     month: int = company["fiscal_year_start_month"]
     return month
 

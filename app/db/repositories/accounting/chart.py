@@ -48,7 +48,9 @@ _ANY_ENTRY = Prepared(
         " OR EXISTS (SELECT FROM accounting_fiscal_year)"
     )
 )
-_DROP_ACCOUNTS = Prepared(text("DELETE FROM accounting_account"))
+_DROP_ACCOUNTS = Prepared(
+    text("WITH gone AS (DELETE FROM accounting_account RETURNING 1) SELECT count(*) FROM gone")
+)
 
 
 async def has_entries(session: AsyncSession) -> bool:
@@ -59,12 +61,7 @@ async def has_entries(session: AsyncSession) -> bool:
 
 async def drop_accounts(session: AsyncSession) -> int:
     """Deletes the whole chart; only while no entry refers to an account."""
-    rows = await _ACCOUNTS_COUNT.scalar(session)
-    await _DROP_ACCOUNTS.execute(session)
-    return int(rows)
-
-
-_ACCOUNTS_COUNT = Prepared(text("SELECT count(*) FROM accounting_account"))
+    return int(await _DROP_ACCOUNTS.scalar(session))
 
 
 async def add_accounts(session: AsyncSession, accounts: Sequence[Mapping[str, Any]]) -> None:

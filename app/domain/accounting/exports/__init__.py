@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.repositories.accounting import chart as chart_repo
 from app.db.repositories.accounting import exports as repo
+from app.domain.accounting.company import books_company
 from app.domain.accounting.exports import datev, gdpdu
 from app.domain.accounting.exports.entries import (
     ExportEntry,
@@ -24,7 +24,7 @@ from app.domain.accounting.exports.entries import (
 )
 from app.domain.accounting.exports.fields import german_date
 from app.domain.accounting.rules import fiscal_year_of, fiscal_year_span
-from app.domain.errors import Conflict, FieldError, InvalidInput
+from app.domain.errors import FieldError, InvalidInput
 
 # The fiscal years whose first and last days are dates (as for GET /journal-entries).
 _FIRST_YEAR, _LAST_YEAR = 1, 9998
@@ -46,13 +46,6 @@ def _refused(parameter: str, detail: str) -> InvalidInput:
 def _check_span(first: date, last: date) -> None:
     if last < first:
         raise _refused("to", f"{last} is before `from` ({first})")
-
-
-async def _company(reader: AsyncConnection) -> dict[str, Any]:
-    company = await chart_repo.company_row(reader)
-    if company is None:
-        raise Conflict("set the company up first: PUT /api/v1/accounting/company")
-    return company
 
 
 async def _journal(reader: AsyncConnection, first: date, last: date) -> list[ExportEntry]:
@@ -92,7 +85,7 @@ async def datev_batch(
     DATEV takes in one batch; 409 until the company is set up."""
     client = client or DatevClient()
     _check_span(first, last)
-    company = await _company(reader)
+    company = await books_company(reader)
     start_month = company["fiscal_year_start_month"]
     year = _batch_year(first, last, start_month)
     entries = await _journal(reader, first, last)
@@ -149,7 +142,7 @@ async def gdpdu_data_carrier(
     entries posted from `first` to `last`, a span of any length (typically a fiscal year).
     422 when `to` is before `from`; 409 until the company is set up."""
     _check_span(first, last)
-    company = await _company(reader)
+    company = await books_company(reader)
     moment = (created_at or datetime.now(UTC)).astimezone(UTC)
     entries = await _journal(reader, first, last)
     accounts = accounts_from_rows(await repo.account_rows(reader))
