@@ -11,12 +11,12 @@ from app.http.conditional import cached_json
 from app.http.dependencies import PageParams, ReaderDep, require
 from app.http.routing import AreaRouter, DatabaseRoute
 from app.schemas.audit import AuditEventRead
-from app.schemas.common import Instant, Page
+from app.schemas.common import LINE_PATTERN, Instant, Page
 
 router = AreaRouter(prefix="/api/v1/audit", tags=["audit"], route_class=DatabaseRoute)
 
 # Stored values hold no control characters; PostgreSQL text cannot even take a NUL.
-Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Filter = Annotated[str | None, Query(max_length=200, pattern=LINE_PATTERN)]
 
 
 @router.get(

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from app.domain.accounting.charts import AccountType, Chart
-from app.schemas.common import RequestModel, omittable
+from app.schemas.common import NAME_PATTERN, RequestModel, omittable
 from app.schemas.partners import City, CountryCode, PartnerName, PostalCode, Street, VatId
 
 AccountNumber = Annotated[
@@ -23,7 +23,7 @@ AccountNumber = Annotated[
 AccountName = Annotated[PartnerName, Field(description="As in the chart, e.g. `Erlöse 19 % USt`")]
 ReportGroup = Annotated[
     str,
-    Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    Field(min_length=1, max_length=100, pattern=NAME_PATTERN),
     AfterValidator(str.strip),
 ]
 TaxKey = Annotated[

@@ -62,15 +62,20 @@ CalendarDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": BOOK_DATE_PATTERN}),
 ]
 
+# The patterns spell out every class: `\s` means one set of characters to the ECMA-262 regexes
+# a client validates the contract with and another to the server's (U+0085, U+FEFF).
+CONTROLS = r"\x00-\x1f\x7f-\x9f"
+SPACES = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+ASCII_SPACE = r"[\t\n\v\f\r ]"
 # No control characters (PostgreSQL text cannot hold NUL) and at least one visible character;
 # the length is checked before surrounding whitespace is stripped, as the contract says.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+NAME_PATTERN = rf"^[^{CONTROLS}]*[^{CONTROLS}{SPACES}][^{CONTROLS}]*$"
 Name = Annotated[
     str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(str.strip)
 ]
 # Free text on one line (may be empty), and longer text that may span lines.
-LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+LINE_PATTERN = rf"^[^{CONTROLS}]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 T = TypeVar("T")
 

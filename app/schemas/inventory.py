@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 from app.domain.inventory.rules import CURRENCY_CODES, MovementKind, VatCategory
 from app.domain.inventory.units import UNIT_CODES
 from app.schemas.common import (
+    ASCII_SPACE,
     LINE_PATTERN,
     TEXT_PATTERN,
     MoneyAmount,
@@ -29,7 +30,11 @@ from app.schemas.partners import CountryCode
 # Visible characters and inner spaces; surrounding whitespace is trimmed by the server.
 Sku = Annotated[
     str,
-    Field(min_length=1, max_length=64, pattern=r"^\s*[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?\s*$"),
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=rf"^{ASCII_SPACE}*[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?{ASCII_SPACE}*$",
+    ),
 ]
 # The code lists go into the contract whole (WithJsonSchema), so a partial update can still
 # mark the field as omittable.
@@ -42,7 +47,9 @@ CurrencyCode = Annotated[
 HsCode = Annotated[str, Field(pattern=r"^[0-9]{6,10}$", description="HS / CN commodity code")]
 Description = Annotated[str, Field(max_length=4000, pattern=TEXT_PATTERN)]
 Line = Annotated[str, Field(max_length=200, pattern=LINE_PATTERN)]
-WarehouseCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^\s*[\x21-\x7e]+\s*$")]
+WarehouseCode = Annotated[
+    str, Field(min_length=1, max_length=20, pattern=rf"^{ASCII_SPACE}*[\x21-\x7e]+{ASCII_SPACE}*$")
+]
 Reason = Annotated[str, Field(max_length=500, pattern=LINE_PATTERN)]
 Reference = Annotated[str, Field(max_length=100, pattern=LINE_PATTERN)]
 

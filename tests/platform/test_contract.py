@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
 from app.cli import contract_settings
 from app.http.openapi import CONTRACT_PATH, render_contract
 from app.main import create_app
+from app.schemas.common import Name
 
 
 def test_committed_contract_matches_the_app() -> None:
@@ -19,3 +27,37 @@ def test_every_error_response_is_a_problem_document() -> None:
                     assert list(response["content"]) == ["application/problem+json"], (
                         f"{method.upper()} {path} {status}"
                     )
+
+
+def _patterns(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+def test_the_contract_s_patterns_mean_the_same_to_every_regex_engine() -> None:
+    """`\\s`, `\\d`, `\\w` and `\\b` mean other characters in ECMA-262 (how clients and
+    schemathesis read the contract) than on the server: a generated client would send U+0085
+    as a visible character and get a 422."""
+    class_escape = re.compile(r"(?<!\\)(?:\\\\)*\\[sSdDwWbB]")
+    spec = create_app(contract_settings()).openapi()
+    found = sorted({p for p in _patterns(spec) if class_escape.search(p)})
+    assert found == []
+
+
+@pytest.mark.parametrize("blank", ["\u0085", "\ufeff", "\u00a0", "\u2028", "\u3000", " \t"])
+def test_a_name_of_only_blank_or_invisible_characters_is_refused(blank: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Name).validate_python(blank)
+
+
+def test_a_name_keeps_its_letters_and_loses_its_surrounding_spaces() -> None:
+    assert TypeAdapter(Name).validate_python("\u00a0 Zoë Müller-Lüdenscheidt ") == (
+        "Zoë Müller-Lüdenscheidt"
+    )
