@@ -129,7 +129,7 @@ async def webhooks_get_subscription(
     operation_id="webhooks_update_subscription",
     response_model=SubscriptionRead,
     dependencies=[_MANAGE],
-    responses=problem_responses(400, 404, 412, 422),
+    responses=problem_responses(400, 404, 409, 412, 422),
 )
 async def webhooks_update_subscription(
     request: Request,
