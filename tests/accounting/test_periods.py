@@ -6,8 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent
@@ -106,3 +108,32 @@ async def test_closing_a_fiscal_year_carries_its_balances_and_result_forward(
     ).status_code == 409
     years = (await client.get(f"{API}/fiscal-years", headers=accountant)).json()
     assert [(y["fiscal_year"], y["status"]) for y in years] == [(2026, "closed"), (2027, "open")]
+    reversal = await client.post(
+        f"{ENTRIES}/{opening['id']}/reverse",
+        json={"posting_date": "2027-01-02"},
+        headers=accountant,
+    )
+    assert reversal.status_code == 409, reversal.text
+    assert "opening entry" in reversal.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE accounting_fiscal_year SET closed_at = NULL WHERE year = 2026",
+        "UPDATE accounting_fiscal_year SET closed_months = '{}' WHERE year = 2026",
+        "UPDATE accounting_fiscal_year SET last_number = 0 WHERE year = 2027",
+        "DELETE FROM accounting_fiscal_year WHERE year = 2027",
+    ],
+)
+async def test_the_database_keeps_a_closed_year_closed_and_a_counter_from_going_back(
+    client: httpx.AsyncClient, session: AsyncSession, accountant: dict[str, str], statement: str
+) -> None:
+    await book(client, accountant, day="2026-03-15")
+    for month in range(1, 13):
+        await client.post(f"{API}/periods/2026-{month:02}/close", headers=accountant)
+    closed = await client.post(f"{API}/fiscal-years/2026/close", headers=accountant)
+    assert closed.status_code == 200, closed.text
+    with pytest.raises(DBAPIError, match="is not allowed"):
+        async with session.begin_nested():
+            await session.execute(text(statement))

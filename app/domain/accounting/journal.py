@@ -307,7 +307,8 @@ async def reverse_entry(
     session: AsyncSession, actor: Actor, entry_id: uuid.UUID, reversal: Reversal
 ) -> dict[str, Any]:
     """Posts the entry's mirror image, linked to it: the correction GoBD allows. An entry is
-    reversed once; a reversal is not reversed again (post the right entry instead)."""
+    reversed once; a reversal is not reversed again (post the right entry instead), nor is an
+    opening entry (its closed year could not carry the balances forward again)."""
     original = await repo.entry_row(session, entry_id)
     if original is None:
         raise NotFound(_NOT_FOUND)
@@ -315,6 +316,11 @@ async def reverse_entry(
         raise Conflict("only posted entries are reversed; change or delete the draft instead")
     if original["kind"] == EntryKind.reversal:
         raise Conflict("a reversal is not reversed: post the correct entry instead")
+    if original["kind"] == EntryKind.opening:
+        raise Conflict(
+            "an opening entry carries a closed year's balances forward and is not reversed:"
+            " post a correcting entry instead"
+        )
     if original["reversed_by_id"] is not None:
         raise Conflict(f"already reversed by {original['reversed_by_id']}")
     lines = [Line(x["account"], Side(x["side"]), Decimal(x["amount"])) for x in original["lines"]]
