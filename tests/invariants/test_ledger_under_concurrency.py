@@ -1,16 +1,29 @@
 """The journal stays gap-free, chained and balanced when many accountants post at once, some
-postings fail and a month closes in the middle (real commits, separate connections)."""
+postings fail and a month closes in the middle, and the company's settings cannot change
+under a booking in flight (real commits, separate connections)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 import httpx
 from fastapi import FastAPI
 
-from tests.factories.accounting import ENTRIES, entry_body, line, set_up_company
+from app.domain.accounting import journal
+from app.domain.accounting.journal import EntryData
+from app.domain.accounting.rules import Line, Side
+from app.domain.actor import Actor
+from tests.factories.accounting import (
+    COMPANY,
+    ENTRIES,
+    company_body,
+    entry_body,
+    line,
+    set_up_company,
+)
 from tests.factories.identity import auth_headers
 
 API = "/api/v1/accounting"
@@ -64,3 +77,36 @@ async def test_concurrent_postings_keep_numbers_gap_free_and_the_chain_whole(
         f"{API}/reports/trial-balance", params={"as_of": "2026-12-31"}, headers=accountant
     )
     assert trial.json()["debit"] == trial.json()["credit"]
+
+
+async def test_a_company_change_waits_for_a_first_booking_in_flight_and_then_sees_it(
+    committed_app: FastAPI, committed_client: httpx.AsyncClient
+) -> None:
+    """The fiscal year's start month is fixed once anything is booked. A change racing the
+    first booking must not slip past it: the entry would sit in a fiscal year of the old
+    start month."""
+    accountant = await auth_headers(committed_app, "accountant")
+    await set_up_company(committed_client, accountant)
+    data = EntryData(
+        document_date=date(2026, 3, 15),
+        text="Barverkauf",
+        lines=[
+            Line("1000", Side.debit, Decimal("119.00")),
+            Line("8400", Side.credit, Decimal("100.00")),
+            Line("1776", Side.credit, Decimal("19.00")),
+        ],
+    )
+    async with committed_app.state.db.sessions() as booking, booking.begin():
+        await journal.create_entry(booking, Actor("user:test"), data, post=True)
+        change = asyncio.create_task(
+            committed_client.put(
+                COMPANY, json=company_body(fiscal_year_start_month=7), headers=accountant
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not change.done(), "the change did not wait for the booking in flight"
+    changed = await change
+    assert changed.status_code == 409, changed.text
+    assert "fiscal_year_start_month" in changed.json()["detail"]
+    company = await committed_client.get(COMPANY, headers=accountant)
+    assert company.json()["fiscal_year_start_month"] == 1

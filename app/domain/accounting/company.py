@@ -78,6 +78,9 @@ async def set_up_company(
     session: AsyncSession, actor: Actor, data: CompanyData, expected: ExpectedVersion
 ) -> SetUp:
     """Creates the company with its chart's accounts, or changes it (not its chart)."""
+    # First thing, so that nothing booked in flight slips past the checks below. Changing
+    # the company is rare; bookings only read it, and pay nothing for this.
+    await repo.lock_company(session)
     existing = await repo.load_company(session)
     if existing is None:
         return SetUp(await _create(session, actor, data), created=True)

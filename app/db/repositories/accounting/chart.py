@@ -32,6 +32,13 @@ async def company_row(reader: Executor) -> dict[str, Any] | None:
     return await _COMPANY.one_or_none(reader)
 
 
+async def lock_company(session: AsyncSession) -> None:
+    """Waits until every transaction that has read the company (a booking reads its fiscal
+    year and currency, and the chart's accounts, with it) has ended, and makes new readers
+    wait for this one: what it then finds booked stays all there is until it commits."""
+    await session.execute(text("LOCK TABLE accounting_company IN ACCESS EXCLUSIVE MODE"))
+
+
 async def load_company(session: AsyncSession) -> Company | None:
     return await session.get(Company, COMPANY_ID)
 
