@@ -29,6 +29,8 @@ async def test_a_closed_month_refuses_postings_until_a_second_person_reopens_it(
         ENTRIES, json=entry_body(day="2026-03-31") | {"post": True}, headers=accountant
     )
     assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["pointer"] == "/posting_date"
+    assert refused.json()["detail"].startswith("2026-03 is closed")
     draft = await book(client, accountant, post=False, day="2026-03-05")
     assert (
         await client.post(f"{ENTRIES}/{draft['id']}/post", headers=accountant)
@@ -94,11 +96,15 @@ async def test_closing_a_fiscal_year_carries_its_balances_and_result_forward(
         "1776": Decimal("-19.00"),
         "0860": Decimal("-60.00"),  # the profit: 100.00 revenue less 40.00 rent
     }
-    for day in ("2026-12-31", "2025-05-15"):  # the closed year, and one before it
+    for day, why in [
+        ("2026-12-31", "fiscal year 2026 is closed"),
+        ("2025-05-15", "fiscal year 2026 is closed and carried the balances forward"),
+    ]:  # the closed year, and one before it
         late = await client.post(
             ENTRIES, json=entry_body(day=day) | {"post": True}, headers=accountant
         )
         assert late.status_code == 409, (day, late.text)
+        assert late.json()["detail"].startswith(why), late.text
     colleague = await auth_headers(app, "accountant")
     assert (
         await client.post(f"{API}/periods/2026-12/reopen", headers=colleague)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.keyset import PageRequest
 from app.db.repositories.accounting import journal as repo
+from app.db.repositories.accounting import periods as periods_repo
 from app.domain.accounting.company import books_company
 from app.domain.accounting.rules import (
     EntryKind,
@@ -158,12 +159,24 @@ async def _post(
         audit=audit,
     )
     if posted is None:
-        raise _refused(
-            "/posting_date",
-            f"{posting_date:%Y-%m} or its fiscal year {year} is closed: post into an open"
-            " period, or have the month reopened",
-        )
+        raise _refused("/posting_date", await _why_closed(session, year, posting_date))
     return posted
+
+
+async def _why_closed(session: AsyncSession, year: int, posting_date: date) -> str:
+    """Which of the three closings refused a posting (read only once one did)."""
+    closed = {r["year"] for r in await periods_repo.fiscal_years(session) if r["closed_at"]}
+    if year in closed:
+        return f"fiscal year {year} is closed: post into an open fiscal year"
+    if later := [y for y in sorted(closed) if y > year]:
+        return (
+            f"fiscal year {later[0]} is closed and carried the balances forward: nothing"
+            f" before it may be posted, and fiscal year {year} is before it"
+        )
+    return (
+        f"{posting_date:%Y-%m} is closed: post into an open month, or have a second person"
+        " reopen it"
+    )
 
 
 def _refused(pointer: str, detail: str) -> ReferenceConflict:
