@@ -97,10 +97,18 @@ def _slug(status: HTTPStatus) -> str:
     return status.phrase.lower().replace(" ", "-").replace("'", "")
 
 
+# The server is up but takes no more work for now: out of connections (53300), of memory or
+# disk (class 53), or shutting down / starting up (57P01-57P03).
+_UNAVAILABLE_STATES = frozenset({"53000", "53100", "53200", "53300", "57P01", "57P02", "57P03"})
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, _UNAVAILABLE):
+        return True
+    state = _sqlstate(exc) if isinstance(exc, sa_exc.DBAPIError) else getattr(exc, "sqlstate", None)
+    if state in _UNAVAILABLE_STATES:
         return True
     return isinstance(exc, OSError) and _raised_in_driver(exc)
 

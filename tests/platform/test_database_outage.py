@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ import httpx
 import pytest
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.config import Settings, to_async_url
 from app.db.embedded import EmbeddedPostgres
@@ -107,3 +110,27 @@ async def test_outage_is_503_and_the_app_recovers_by_itself(
     finally:
         await app.state.db.dispose()
     assert time.monotonic() - started < 30
+
+
+async def test_a_server_out_of_connections_is_503_not_500(
+    database_url: URL, make_settings: Callable[..., Settings]
+) -> None:
+    """PostgreSQL up but refusing connections ("too many clients", SQLSTATE 53300) is an
+    outage to the caller: retry later, not a bug to report."""
+    role = f"bo_full_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(database_url, poolclass=NullPool)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+    app = create_app(make_settings(database_url.set(username=role, password=None)))
+    app.include_router(router, prefix="/test-only")
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            settings: Settings = app.state.settings
+            response = await client.get("/test-only/select-one")
+            assert_unavailable(response, retry_after=settings.retry_after_seconds)
+    finally:
+        await app.state.db.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f"DROP ROLE {role}"))
+        await admin.dispose()
