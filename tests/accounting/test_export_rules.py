@@ -157,6 +157,8 @@ def test_belegfeld_1_takes_only_the_characters_datev_allows(
 def test_text_is_quoted_with_inner_quotes_doubled_and_no_line_breaks() -> None:
     assert quoted('Kasse "Laden"\r\n1') == '"Kasse ""Laden""  1"'
     assert quoted(None) == ""
+    # What other readers take for line breaks: NEL and the Unicode line and paragraph ends.
+    assert quoted("a\x85b\u2028c\u2029d") == '"a b c d"'
     assert amount(Decimal("1234567.5")) == "1234567,50"
 
 

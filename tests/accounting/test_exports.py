@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.domain.accounting import exports
 from tests.factories.accounting import ENTRIES, book, line, set_up_company
 from tests.factories.identity import auth_headers
 
@@ -93,7 +94,7 @@ def _datev_file(content: bytes) -> tuple[list[str], list[str], list[dict[str, st
 
 
 async def test_the_datev_batch_books_exactly_the_journal_of_its_span(
-    client: httpx.AsyncClient, accountant: dict[str, str], march: dict[str, Any]
+    client: httpx.AsyncClient, accountant: dict[str, str], march: dict[str, Any], page_entries: int
 ) -> None:
     got = await client.get(
         DATEV, params=MARCH | {"consultant_number": 29098, "client_number": 55003},
@@ -300,12 +301,22 @@ def _tables(archive: zipfile.ZipFile, index: ElementTree.Element) -> dict[str, d
     return tables
 
 
+@pytest.fixture(params=[2000, 5, 2], ids=["one-page", "full-pages", "pages-of-2"])
+def page_entries(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The exports read the journal a page at a time (March holds five posted entries): one
+    page, pages that end exactly with the span, and a last page half full."""
+    size: int = request.param
+    monkeypatch.setattr(exports, "_PAGE_ENTRIES", size)
+    return size
+
+
 async def test_the_gdpdu_carrier_describes_its_tables_and_holds_the_journal(
-    client: httpx.AsyncClient, accountant: dict[str, str], march: dict[str, Any]
+    client: httpx.AsyncClient, accountant: dict[str, str], march: dict[str, Any], page_entries: int
 ) -> None:
     got = await client.get(GDPDU, params=MARCH, headers=accountant)
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == "application/zip"
+    assert got.headers["content-length"] == str(len(got.content))
     assert got.headers["content-disposition"] == (
         'attachment; filename="GDPdU_2026-03-01_2026-03-31.zip"'
     )

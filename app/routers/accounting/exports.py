@@ -3,9 +3,13 @@ auditor (a GDPdU data carrier). Both need `accounting:read`."""
 
 from __future__ import annotations
 
+import functools
+import io
 from typing import Annotated
 
 from fastapi import Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from app.domain.accounting import exports
 from app.http.dependencies import ReaderDep
@@ -18,6 +22,7 @@ router = AreaRouter(prefix="/api/v1/accounting", tags=["accounting"], route_clas
 
 DATEV_MEDIA_TYPE = "text/csv; charset=windows-1252"
 ZIP_MEDIA_TYPE = "application/zip"
+_CHUNK = 64 * 1024
 # Journals are confidential: no copy of a download in a shared cache.
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -27,9 +32,12 @@ First = Annotated[
 Last = Annotated[CalendarDate, Query(alias="to", description="Last posting date (`YYYY-MM-DD`)")]
 
 
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', **_NO_STORE}
+
+
 def _download(content: bytes, media_type: str, filename: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', **_NO_STORE}
-    return Response(content=content, media_type=media_type, headers=headers)
+    return Response(content=content, media_type=media_type, headers=_attachment(filename))
 
 
 @router.get(
@@ -83,5 +91,12 @@ async def accounting_export_gdpdu(reader: ReaderDep, first: First, last: Last) -
     chart of accounts for a tax audit (GoBD data carrier, "Z3"): a ZIP of index.xml in the
     GDPdU description standard, its DTD and the CSV tables it describes. 409 before the
     company is set up."""
-    content = await exports.gdpdu_data_carrier(reader, first, last)
-    return _download(content, ZIP_MEDIA_TYPE, f"GDPdU_{first}_{last}.zip")
+    carrier = await exports.gdpdu_data_carrier(reader, first, last)
+    size = carrier.seek(0, io.SEEK_END)
+    carrier.seek(0)
+    return StreamingResponse(
+        iter(functools.partial(carrier.read, _CHUNK), b""),
+        media_type=ZIP_MEDIA_TYPE,
+        headers=_attachment(f"GDPdU_{first}_{last}.zip") | {"Content-Length": str(size)},
+        background=BackgroundTask(carrier.close),
+    )

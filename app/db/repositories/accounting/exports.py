@@ -1,13 +1,13 @@
 """Queries for the exports to the tax advisor (DATEV) and the tax auditor (GDPdU): the posted
-journal of a span of posting dates, line by line, and the chart of accounts (the company row
-comes from `chart.company_row`)."""
+journal of a span of posting dates, page by page and line by line, and the chart of accounts
+(the company row comes from `chart.company_row`)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.models.accounting import Account, JournalEntry, JournalLine
@@ -19,19 +19,36 @@ _line = JournalLine.__table__.alias("l")
 _account = Account.__table__.alias("a")
 _DAY = JournalEntry.__table__.c.posting_date.type
 
-# One row per line, the entry's fields repeated on each: the exports walk the journal entry by
-# entry in this order, so grouping needs no second query.
-_JOURNAL = Prepared(
+# A page of posted entries after a position (fiscal year, number), then one row per line of
+# each, the entry's fields repeated on each: the exports walk the journal page by page in this
+# order, so neither the database nor the app holds a whole journal at once.
+_page = (
+    select(*_entry.c)
+    .where(
+        _entry.c.status == "posted",
+        _entry.c.posting_date.between(
+            bindparam("first", type_=_DAY), bindparam("last", type_=_DAY)
+        ),
+        tuple_(_entry.c.fiscal_year, _entry.c.number)
+        > tuple_(
+            bindparam("after_year", type_=Integer()), bindparam("after_number", type_=Integer())
+        ),
+    )
+    .order_by(_entry.c.fiscal_year, _entry.c.number)
+    .limit(bindparam("entries", type_=Integer()))
+    .subquery("p")
+)
+_JOURNAL_PAGE = Prepared(
     select(
-        _entry.c.fiscal_year,
-        _entry.c.number,
-        _entry.c.document_date,
-        _entry.c.posting_date,
-        _entry.c.document_ref,
-        _entry.c.text,
-        _entry.c.kind,
-        _entry.c.currency,
-        _entry.c.reverses_id,
+        _page.c.fiscal_year,
+        _page.c.number,
+        _page.c.document_date,
+        _page.c.posting_date,
+        _page.c.document_ref,
+        _page.c.text,
+        _page.c.kind,
+        _page.c.currency,
+        _page.c.reverses_id,
         _reversed.c.fiscal_year.label("reverses_fiscal_year"),
         _reversed.c.number.label("reverses_number"),
         _line.c.line_no,
@@ -39,29 +56,28 @@ _JOURNAL = Prepared(
         _line.c.amount,
     )
     .select_from(
-        _entry.join(_line, _line.c.entry_id == _entry.c.id)
+        _page.join(_line, _line.c.entry_id == _page.c.id)
         .join(_account, _account.c.id == _line.c.account_id)
-        .outerjoin(_reversed, _reversed.c.id == _entry.c.reverses_id)
+        .outerjoin(_reversed, _reversed.c.id == _page.c.reverses_id)
     )
-    .where(
-        _entry.c.status == "posted",
-        _entry.c.posting_date.between(
-            bindparam("first", type_=_DAY), bindparam("last", type_=_DAY)
-        ),
-    )
-    .order_by(_entry.c.fiscal_year, _entry.c.number, _line.c.line_no)
+    .order_by(_page.c.fiscal_year, _page.c.number, _line.c.line_no)
 )
 _ACCOUNTS = Prepared(
     select(Account.number, Account.name, Account.type, Account.tax_key).order_by(Account.number)
 )
 
 
-async def journal_rows(reader: AsyncConnection, first: date, last: date) -> list[dict[str, Any]]:
-    """The lines of the entries posted with a posting date from `first` to `last`, by fiscal
-    year, entry number and line number; `amount` is signed (debit positive), `account` is the
-    account's number, `reverses_fiscal_year`/`reverses_number` name the entry a reversal
-    cancels."""
-    return await _JOURNAL.all(reader, first=first, last=last)
+async def journal_page(
+    reader: AsyncConnection, first: date, last: date, after: tuple[int, int], entries: int
+) -> list[dict[str, Any]]:
+    """The lines of the first `entries` entries after `after` (fiscal year, number) posted
+    with a posting date from `first` to `last`, by fiscal year, entry number and line number;
+    `amount` is signed (debit positive), `account` is the account's number,
+    `reverses_fiscal_year`/`reverses_number` name the entry a reversal cancels."""
+    year, number = after
+    return await _JOURNAL_PAGE.all(
+        reader, first=first, last=last, after_year=year, after_number=number, entries=entries
+    )
 
 
 async def account_rows(reader: AsyncConnection) -> list[dict[str, Any]]:

@@ -8,9 +8,11 @@ never deleted, so every account the journal names is in the chart read after it.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +30,8 @@ from app.domain.errors import FieldError, InvalidInput
 
 # The fiscal years whose first and last days are dates (as for GET /journal-entries).
 _FIRST_YEAR, _LAST_YEAR = 1, 9998
+_PAGE_ENTRIES = 2000  # entries read per statement
+_SPOOL_IN_MEMORY = 16 * 1024 * 1024  # a data carrier's bytes kept in memory before a temp file
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,24 @@ def _check_span(first: date, last: date) -> None:
         raise _refused("to", f"{last} is before `from` ({first})")
 
 
+async def _journal_pages(
+    reader: AsyncConnection, first: date, last: date
+) -> AsyncIterator[list[ExportEntry]]:
+    """The posted entries of the span, a page at a time, by fiscal year and number."""
+    after = (0, 0)  # before every fiscal year and number
+    while True:
+        rows = await repo.journal_page(reader, first, last, after, _PAGE_ENTRIES)
+        if not rows:
+            return
+        entries = entries_from_rows(rows)
+        yield entries
+        if len(entries) < _PAGE_ENTRIES:
+            return
+        after = (entries[-1].fiscal_year, entries[-1].number)
+
+
 async def _journal(reader: AsyncConnection, first: date, last: date) -> list[ExportEntry]:
-    return entries_from_rows(await repo.journal_rows(reader, first, last))
+    return [entry async for page in _journal_pages(reader, first, last) for entry in page]
 
 
 def _fiscal_year(day: date, start_month: int, parameter: str) -> int:
@@ -137,21 +157,31 @@ async def gdpdu_data_carrier(
     first: date,
     last: date,
     created_at: datetime | None = None,
-) -> bytes:
+) -> IO[bytes]:
     """The GDPdU ZIP (index.xml, its DTD, the chart, the entries and their lines) of the
-    entries posted from `first` to `last`, a span of any length (typically a fiscal year).
-    422 when `to` is before `from`; 409 until the company is set up."""
+    entries posted from `first` to `last`, a span of any length (typically a fiscal year),
+    as a file positioned at its start; the caller closes it. Written while the journal is
+    read page by page: memory stays bounded however long the span. 422 when `to` is before
+    `from`; 409 until the company is set up.
+
+    Pages are separate statements outside a transaction; posted entries never change and a
+    new posting takes the next number of its year, so an entry is in the carrier whole (with
+    all its lines) or not at all."""
     _check_span(first, last)
     company = await books_company(reader)
     moment = (created_at or datetime.now(UTC)).astimezone(UTC)
-    entries = await _journal(reader, first, last)
-    accounts = accounts_from_rows(await repo.account_rows(reader))
-    carrier = gdpdu.DataCarrier(
-        supplier=_supplier(company, first, last, moment),
-        first=first,
-        last=last,
-        created_at=moment,
-        accounts=accounts,
-        entries=entries,
-    )
-    return gdpdu.data_carrier(carrier)
+    carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    try:
+        writer = gdpdu.DataCarrierWriter(out, carrier)
+        try:
+            async for page in _journal_pages(reader, first, last):
+                writer.add(page)
+            writer.finish(accounts_from_rows(await repo.account_rows(reader)))
+        finally:
+            writer.discard()
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 SEPARATOR = ";"
 RECORD_END = "\r\n"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def quoted(value: str | None) -> str:
-    """Text in double quotes; nothing at all for no value. Control characters (a line break
-    would end the record) become spaces."""
+    """Text in double quotes; nothing at all for no value. Control characters and the Unicode
+    line and paragraph separators (a line break would end the record) become spaces."""
     if value is None:
         return ""
     return '"' + _CONTROL.sub(" ", value).replace('"', '""') + '"'

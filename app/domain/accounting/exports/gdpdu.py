@@ -10,7 +10,8 @@ record of each file names the columns and is skipped by `<Range><From>2</From></
 
 from __future__ import annotations
 
-import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import cache
 from pathlib import Path
+from typing import IO
 from xml.sax.saxutils import escape
 
 from app.domain.accounting.exports.entries import ExportAccount, ExportEntry
@@ -35,6 +37,7 @@ _ACCOUNT_TYPES = {
     "income": "Ertrag",
     "expense": "Aufwand",
 }
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024  # the lines table's bytes held in memory before a temp file
 _ENTRY_KINDS = {"regular": "Buchung", "reversal": "Storno", "opening": "Eröffnungsbuchung"}
 
 
@@ -129,12 +132,12 @@ class Supplier:
 
 @dataclass(frozen=True, slots=True)
 class DataCarrier:
+    """What index.xml says of the data carrier; the journal and the chart follow."""
+
     supplier: Supplier
     first: date
     last: date
     created_at: datetime
-    accounts: Sequence[ExportAccount]
-    entries: Sequence[ExportEntry]
 
 
 @cache
@@ -147,11 +150,13 @@ def _number(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _table_file(table: Table, rows: Iterable[Sequence[str]]) -> bytes:
-    """The column names, then the rows (already formatted)."""
-    lines = [record(quoted(c.name) for c in table.all_columns)]
-    lines.extend(record(row) for row in rows)
-    return "".join(lines).encode(ENCODING)
+def _header(table: Table) -> bytes:
+    """The first record: the column names."""
+    return record(quoted(c.name) for c in table.all_columns).encode(ENCODING)
+
+
+def _records(rows: Iterable[Sequence[str]]) -> bytes:
+    return "".join(record(row) for row in rows).encode(ENCODING)
 
 
 def account_rows(accounts: Iterable[ExportAccount]) -> list[list[str]]:
@@ -304,23 +309,45 @@ def index_xml(carrier: DataCarrier) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode(ENCODING)
 
 
-def _add(archive: zipfile.ZipFile, name: str, content: bytes, moment: datetime) -> None:
+def _member(name: str, moment: datetime) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, content)
+    return info
 
 
-def data_carrier(carrier: DataCarrier) -> bytes:
-    """The ZIP: index.xml, the DTD and the three tables."""
-    files = {
-        INDEX_NAME: index_xml(carrier),
-        DTD_NAME: dtd(),
-        ACCOUNTS.url: _table_file(ACCOUNTS, account_rows(carrier.accounts)),
-        ENTRIES.url: _table_file(ENTRIES, entry_rows(carrier.entries)),
-        LINES.url: _table_file(LINES, line_rows(carrier.entries)),
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            _add(archive, name, content, carrier.created_at)
-    return buffer.getvalue()
+class DataCarrierWriter:
+    """Writes the ZIP to `out` while the journal is read page by page: index.xml and the DTD
+    first, then each page's entries straight into the entries table and its lines into a
+    spooled file, which becomes the lines table at the end, with the chart (read last, it
+    holds every account the journal named). Memory stays bounded however long the journal."""
+
+    def __init__(self, out: IO[bytes], carrier: DataCarrier) -> None:
+        self._moment = carrier.created_at
+        self._archive = zipfile.ZipFile(out, "w")
+        self._archive.writestr(_member(INDEX_NAME, self._moment), index_xml(carrier))
+        self._archive.writestr(_member(DTD_NAME, self._moment), dtd())
+        self._entries = self._archive.open(
+            _member(ENTRIES.url, self._moment), "w", force_zip64=True
+        )
+        self._entries.write(_header(ENTRIES))
+        self._lines = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        self._lines.write(_header(LINES))
+
+    def add(self, entries: Sequence[ExportEntry]) -> None:
+        self._entries.write(_records(entry_rows(entries)))
+        self._lines.write(_records(line_rows(entries)))
+
+    def finish(self, accounts: Sequence[ExportAccount]) -> None:
+        """Writes the lines and the chart and completes the ZIP (`out` stays open)."""
+        self._entries.close()
+        self._lines.seek(0)
+        with self._archive.open(_member(LINES.url, self._moment), "w", force_zip64=True) as lines:
+            shutil.copyfileobj(self._lines, lines)
+        self._lines.close()
+        chart = _header(ACCOUNTS) + _records(account_rows(accounts))
+        self._archive.writestr(_member(ACCOUNTS.url, self._moment), chart)
+        self._archive.close()
+
+    def discard(self) -> None:
+        """Frees the spooled lines (after `finish`, or instead of it)."""
+        self._lines.close()
