@@ -310,6 +310,32 @@ def page_entries(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     return size
 
 
+async def test_a_gdpdu_carrier_across_fiscal_years_holds_the_span_and_nothing_around_it(
+    app: FastAPI, client: httpx.AsyncClient, page_entries: int
+) -> None:
+    """Fiscal years from July: a span from mid-June to the end of next June takes the end of
+    one fiscal year and the whole next one, and the pages cross from one year's numbers to the
+    next; what was posted before the span in its first year and after it stays out."""
+    headers = await auth_headers(app, "accountant")
+    await set_up_company(client, headers, fiscal_year_start_month=7)
+    booked = {
+        day: await book(client, headers, day=day, text=f"Buchung {day}")
+        for day in ["2026-06-01", "2026-06-30", "2026-07-01", "2026-12-31", "2027-06-30",
+                    "2027-07-01"]
+    }  # fmt: skip
+    got = await client.get(GDPDU, params={"from": "2026-06-15", "to": "2027-06-30"},
+                           headers=headers)  # fmt: skip
+    assert got.status_code == 200, got.text
+    archive = zipfile.ZipFile(io.BytesIO(got.content))
+    index = ElementTree.fromstring(archive.read("index.xml"))  # noqa: S314 (our own output)
+    entries = _tables(archive, index)["Buchungen"]["rows"]
+    expected = [booked[day] for day in ["2026-06-30", "2026-07-01", "2026-12-31", "2027-06-30"]]
+    assert [(e["WIRTSCHAFTSJAHR"], e["BUCHUNGSNUMMER"], e["BUCHUNGSTEXT"]) for e in entries] == [
+        (str(e["fiscal_year"]), str(e["number"]), e["text"]) for e in expected
+    ]
+    assert len({e["fiscal_year"] for e in expected}) == 2
+
+
 async def test_the_gdpdu_carrier_describes_its_tables_and_holds_the_journal(
     client: httpx.AsyncClient, accountant: dict[str, str], march: dict[str, Any], page_entries: int
 ) -> None:

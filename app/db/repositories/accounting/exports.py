@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, tuple_
+from sqlalchemy import Integer, bindparam, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.models.accounting import Account, JournalEntry, JournalLine
@@ -19,20 +19,26 @@ _line = JournalLine.__table__.alias("l")
 _account = Account.__table__.alias("a")
 _DAY = JournalEntry.__table__.c.posting_date.type
 
-# A page of posted entries after a position (fiscal year, number), then one row per line of
-# each, the entry's fields repeated on each: the exports walk the journal page by page in this
-# order, so neither the database nor the app holds a whole journal at once.
+# A page of posted entries after a position (fiscal year, number) up to a last fiscal year,
+# then one row per line of each, the entry's fields repeated on each: the exports walk the
+# journal page by page in this order, so neither the database nor the app holds a whole journal
+# at once. The posting date is compared as `posting_date + 0`, which no index serves: asyncpg
+# reuses the prepared statement, PostgreSQL then plans it once for unknown dates, and such a plan
+# takes the posting-date index, reads the whole span and sorts it for every page (a five-year
+# export took minutes). The (fiscal year, number) index is the only way left, and it reads a
+# page's entries in order; the fiscal years bound it to the span.
 _page = (
     select(*_entry.c)
     .where(
         _entry.c.status == "posted",
-        _entry.c.posting_date.between(
+        (_entry.c.posting_date + literal(0, Integer())).between(
             bindparam("first", type_=_DAY), bindparam("last", type_=_DAY)
         ),
         tuple_(_entry.c.fiscal_year, _entry.c.number)
         > tuple_(
             bindparam("after_year", type_=Integer()), bindparam("after_number", type_=Integer())
         ),
+        _entry.c.fiscal_year <= bindparam("last_year", type_=Integer()),
     )
     .order_by(_entry.c.fiscal_year, _entry.c.number)
     .limit(bindparam("entries", type_=Integer()))
@@ -68,15 +74,27 @@ _ACCOUNTS = Prepared(
 
 
 async def journal_page(
-    reader: AsyncConnection, first: date, last: date, after: tuple[int, int], entries: int
+    reader: AsyncConnection,
+    first: date,
+    last: date,
+    after: tuple[int, int],
+    last_year: int,
+    entries: int,
 ) -> list[dict[str, Any]]:
-    """The lines of the first `entries` entries after `after` (fiscal year, number) posted
-    with a posting date from `first` to `last`, by fiscal year, entry number and line number;
+    """The lines of the first `entries` entries after `after` (fiscal year, number), of fiscal
+    years up to `last_year`, posted with a posting date from `first` to `last` (the span's
+    fiscal years: pass `after` in its first one), by fiscal year, entry number and line number;
     `amount` is signed (debit positive), `account` is the account's number,
     `reverses_fiscal_year`/`reverses_number` name the entry a reversal cancels."""
     year, number = after
     return await _JOURNAL_PAGE.all(
-        reader, first=first, last=last, after_year=year, after_number=number, entries=entries
+        reader,
+        first=first,
+        last=last,
+        after_year=year,
+        after_number=number,
+        last_year=last_year,
+        entries=entries,
     )
 
 

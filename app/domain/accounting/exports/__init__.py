@@ -53,12 +53,14 @@ def _check_span(first: date, last: date) -> None:
 
 
 async def _journal_pages(
-    reader: AsyncConnection, first: date, last: date
+    reader: AsyncConnection, first: date, last: date, years: tuple[int, int]
 ) -> AsyncIterator[list[ExportEntry]]:
-    """The posted entries of the span, a page at a time, by fiscal year and number."""
-    after = (0, 0)  # before every fiscal year and number
+    """The posted entries of the span, whose dates lie in the fiscal years `years` (first,
+    last), a page at a time, by fiscal year and number."""
+    first_year, last_year = years
+    after = (first_year, 0)  # before the first number of the span's first fiscal year
     while True:
-        rows = await repo.journal_page(reader, first, last, after, _PAGE_ENTRIES)
+        rows = await repo.journal_page(reader, first, last, after, last_year, _PAGE_ENTRIES)
         if not rows:
             return
         entries = entries_from_rows(rows)
@@ -68,8 +70,11 @@ async def _journal_pages(
         after = (entries[-1].fiscal_year, entries[-1].number)
 
 
-async def _journal(reader: AsyncConnection, first: date, last: date) -> list[ExportEntry]:
-    return [entry async for page in _journal_pages(reader, first, last) for entry in page]
+async def _journal(
+    reader: AsyncConnection, first: date, last: date, year: int
+) -> list[ExportEntry]:
+    pages = _journal_pages(reader, first, last, (year, year))
+    return [entry async for page in pages for entry in page]
 
 
 def _fiscal_year(day: date, start_month: int, parameter: str) -> int:
@@ -108,7 +113,7 @@ async def datev_batch(
     company = await books_company(reader)
     start_month = company["fiscal_year_start_month"]
     year = _batch_year(first, last, start_month)
-    entries = await _journal(reader, first, last)
+    entries = await _journal(reader, first, last, year)
     accounts = await repo.account_rows(reader)
     try:
         bookings = datev.batch_bookings(entries)
@@ -169,13 +174,15 @@ async def gdpdu_data_carrier(
     all its lines) or not at all."""
     _check_span(first, last)
     company = await books_company(reader)
+    start_month = company["fiscal_year_start_month"]
+    years = (_fiscal_year(first, start_month, "from"), _fiscal_year(last, start_month, "to"))
     moment = (created_at or datetime.now(UTC)).astimezone(UTC)
     carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     try:
         writer = gdpdu.DataCarrierWriter(out, carrier)
         try:
-            async for page in _journal_pages(reader, first, last):
+            async for page in _journal_pages(reader, first, last, years):
                 writer.add(page)
             writer.finish(accounts_from_rows(await repo.account_rows(reader)))
         finally:
