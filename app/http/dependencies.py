@@ -12,7 +12,8 @@ from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.config import Settings
-from app.db.keyset import CURSOR_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from app.db.keyset import CURSOR_PATTERN, MAX_PAGE_SIZE, PageRequest
+from app.db.keyset import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE  # for routes with a limit
 from app.domain.actor import Actor
 from app.domain.errors import AuthenticationFailed, PermissionDenied
 from app.domain.identity.authentication import LoginPolicy
@@ -138,10 +139,11 @@ def authenticated() -> Any:
     return Depends(PermissionRequirement())
 
 
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+
+
 async def get_page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = (
-        DEFAULT_PAGE_SIZE
-    ),
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,
         Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page"),

@@ -99,7 +99,10 @@ class GeneralLedger(BaseModel):
     opening_balance: StoredMoney = Field(
         description="From the fiscal year's start to the day before `from`"
     )
-    lines: list[LedgerLine]
-    debit: StoredMoney
-    credit: StoredMoney
+    lines: list[LedgerLine] = Field(description="A page of the span's lines, in journal order")
+    debit: StoredMoney = Field(description="The whole span's debits")
+    credit: StoredMoney = Field(description="The whole span's credits")
     closing_balance: StoredMoney
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page of lines; null after the last"
+    )

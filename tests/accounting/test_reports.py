@@ -245,3 +245,84 @@ async def test_a_csv_report_quotes_a_text_a_spreadsheet_would_run_as_a_formula(
     assert [r["text"] for r in rows] == ["'" + formula, "'-Storno Kasse"]
     assert [r["credit"] for r in rows] == ["100.00", "100.00"]  # amounts are left as they are
     assert rows[-1]["balance"] == "-200.00"
+
+
+async def _ledger_pages(
+    client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    pages, cursor = [], None
+    while True:
+        got = await client.get(
+            f"{REPORTS}/general-ledger",
+            params=params | {"limit": limit} | ({"cursor": cursor} if cursor else {}),
+            headers=headers,
+        )
+        assert got.status_code == 200, got.text
+        pages.append(got.json())
+        cursor = pages[-1]["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 20, "the cursor does not move on"
+
+
+async def test_the_general_ledger_pages_its_lines_and_the_balance_runs_on_across_pages(
+    client: httpx.AsyncClient, accountant: dict[str, str]
+) -> None:
+    """Seven lines on Kasse, three of them on one day and two in one entry, and one before
+    the span: pages of 2 (a page ends inside the day and inside the entry) hold exactly the
+    lines of one page of 500 and of the CSV, with the same running balances."""
+    await book(client, accountant, day="2026-03-01", text="vorher")
+    for text_, day in [("a", "2026-03-10"), ("b", "2026-03-12"), ("c", "2026-03-12")]:
+        await book(client, accountant, day=day, text=text_)
+    await book(
+        client, accountant, day="2026-03-12", text="zwei Zeilen",
+        lines=[line("1000", "debit", "5.00"), line("1000", "debit", "7.00"),
+               line("1200", "credit", "12.00")],
+    )  # fmt: skip
+    await book(
+        client, accountant, day="2026-03-20", text="Einzahlung",
+        lines=[line("1200", "debit", "300.00"), line("1000", "credit", "300.00")],
+    )  # fmt: skip
+    params = {"account": "1000", "from": "2026-03-05", "to": "2026-03-31"}
+    whole = await _ledger_pages(client, accountant, params, 500)
+    assert len(whole) == 1
+    pages = await _ledger_pages(client, accountant, params, 2)
+    assert [len(p["lines"]) for p in pages] == [2, 2, 2]
+    paged = [x for p in pages for x in p["lines"]]
+    assert paged == whole[0]["lines"]
+    assert [(x["text"], x["debit"], x["credit"], x["balance"]) for x in paged] == [
+        ("a", "119.00", "0.00", "238.00"),
+        ("b", "119.00", "0.00", "357.00"),
+        ("c", "119.00", "0.00", "476.00"),
+        ("zwei Zeilen", "5.00", "0.00", "481.00"),
+        ("zwei Zeilen", "7.00", "0.00", "488.00"),
+        ("Einzahlung", "0.00", "300.00", "188.00"),
+    ]
+    for page in pages:  # every page carries the whole span's figures
+        assert (page["opening_balance"], page["debit"], page["credit"]) == ("119.00", "369.00",
+                                                                           "300.00")  # fmt: skip
+        assert page["closing_balance"] == "188.00"
+    csv_ledger = await client.get(
+        f"{REPORTS}/general-ledger", params=params | {"limit": 1},
+        headers={**accountant, "Accept": "text/csv"},
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(csv_ledger.text)))
+    assert [(r["text"], r["balance"]) for r in rows] == [(x["text"], x["balance"]) for x in paged]
+
+
+async def test_a_well_formed_ledger_cursor_outside_the_span_is_its_start_or_its_end(
+    client: httpx.AsyncClient, accountant: dict[str, str]
+) -> None:
+    await book(client, accountant, day="2026-03-10")
+    params = {"account": "1000", "from": "2026-03-01", "to": "2026-03-31"}
+    for cursor, lines in [("1-1-1-1", 1), ("9999999-2999-1-1", 0)]:
+        got = await client.get(
+            f"{REPORTS}/general-ledger", params=params | {"cursor": cursor}, headers=accountant
+        )
+        assert got.status_code == 200, got.text
+        assert len(got.json()["lines"]) == lines
+        assert got.json()["next_cursor"] is None
+    bad = await client.get(
+        f"{REPORTS}/general-ledger", params=params | {"cursor": "2026-03-10"}, headers=accountant
+    )
+    assert bad.status_code == 422

@@ -7,8 +7,10 @@ opening entry its predecessor's year-end closing posted."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,8 +23,8 @@ from app.domain.accounting.company import books_company
 from app.domain.accounting.rules import fiscal_year_of, fiscal_year_span, spans
 from app.domain.errors import FieldError, InvalidInput, NotFound
 
-MAX_LEDGER_LINES = 10_000
 _ZERO = Decimal("0.00")
+_WHOLE_LEDGER_PAGE = 5000  # lines read per statement for the whole ledger
 _INCOME_STATEMENT = {AccountType.income, AccountType.expense}
 
 
@@ -128,11 +130,54 @@ async def balance_sheet(reader: AsyncConnection, as_of: date) -> dict[str, Any]:
     }
 
 
-async def general_ledger(
-    reader: AsyncConnection, number: str, first: date, last: date
-) -> dict[str, Any]:
-    """One account's posted lines from `first` to `last`, each with the running balance,
-    which opens with the balance from the start of `first`'s fiscal year."""
+# A page of the general ledger starts after a position, handed out as `next_cursor`:
+# `<posting date as a day number (0001-01-01 is 1)>-<fiscal year>-<number>-<line>`. Every
+# string of that form is a position some page can start after (before the span: its start;
+# after it: nothing left), so no well-formed cursor is refused.
+LEDGER_CURSOR_PATTERN = r"^[0-9]{1,7}-[0-9]{1,4}-[0-9]{1,9}-[0-9]{1,5}$"
+
+
+def ledger_cursor(position: repo.LinePosition) -> str:
+    day, year, number, line = position
+    return f"{day.toordinal()}-{year}-{number}-{line}"
+
+
+def _ledger_position(cursor: str, first: date, last: date) -> repo.LinePosition | None:
+    """The position a cursor names, moved to just before `first` when it lies before the span;
+    None when it lies after it."""
+    ordinal, year, number, line = (int(part) for part in cursor.split("-"))
+    if ordinal > last.toordinal():
+        return None
+    if ordinal < first.toordinal():
+        return _before(first)
+    return date.fromordinal(ordinal), year, number, line
+
+
+def _before(first: date) -> repo.LinePosition:
+    return date.fromordinal(first.toordinal() - 1), 0, 0, 0
+
+
+async def _balance_before(
+    reader: AsyncConnection, account_id: uuid.UUID, year_start: date, day: date
+) -> Decimal:
+    """The account's balance from the fiscal year's start to the day before `day`."""
+    if day <= year_start:
+        return _ZERO
+    before = await _totals(
+        reader, year_start, date.fromordinal(day.toordinal() - 1), account_id=account_id
+    )
+    return sum((t["debit"] - t["credit"] for t in before), _ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ledger:
+    account: dict[str, Any]
+    year_start: date
+    opening: Decimal
+
+
+async def _ledger(reader: AsyncConnection, number: str, first: date, last: date) -> _Ledger:
+    """The account and its balance before `first`; 422 for a span across fiscal years."""
     _check_range(first, last)
     start_month = await _start_month(reader)
     year, year_start = _year_start(first, start_month)
@@ -142,27 +187,98 @@ async def general_ledger(
     account = await repo.account_by_number(reader, number)
     if account is None:
         raise NotFound(f"no account numbered {number}")
-    before = await _totals(
-        reader, year_start, date.fromordinal(first.toordinal() - 1), account_id=account["id"]
-    ) if first > year_start else []  # fmt: skip
-    opening = sum((t["debit"] - t["credit"] for t in before), _ZERO)
-    lines = await repo.account_lines(reader, account["id"], first, last, MAX_LEDGER_LINES + 1)
-    if len(lines) > MAX_LEDGER_LINES:
-        detail = f"more than {MAX_LEDGER_LINES} lines: ask for a shorter range"
-        raise InvalidInput(f"to: {detail}", [FieldError(detail, parameter="to")])
-    listed = [_ledger_line(x, opening) for x in lines]
-    debit = sum((x["debit"] for x in listed), _ZERO)
-    credit = sum((x["credit"] for x in listed), _ZERO)
+    opening = await _balance_before(reader, account["id"], year_start, first)
+    return _Ledger(account, year_start, opening)
+
+
+async def _ledger_page(
+    reader: AsyncConnection,
+    account_id: uuid.UUID,
+    span: tuple[date, date],
+    after: repo.LinePosition,
+    balance: Decimal,
+    limit: int,
+) -> tuple[list[dict[str, Any]], repo.LinePosition | None]:
+    """At most `limit` lines after `after`, their running balance continuing from `balance`
+    (the balance at `after`), and the position of the last one when more follow."""
+    first, last = span
+    rows = await repo.account_lines(reader, account_id, first, last, after, limit + 1)
+    page = [_ledger_line(x, balance) for x in rows[:limit]]
+    if len(rows) <= limit:
+        return page, None
+    end = rows[limit - 1]
+    return page, (end["posting_date"], end["fiscal_year"], end["number"], end["line_no"])
+
+
+def _ledger_report(
+    ledger: _Ledger, first: date, last: date, moved: list[dict[str, Any]]
+) -> dict[str, Any]:
+    account = ledger.account
+    debit = sum((t["debit"] for t in moved), _ZERO)
+    credit = sum((t["credit"] for t in moved), _ZERO)
     return {
-        "account": {k: account[k] for k in ("number", "name", "type")} | {"id": account["id"]},
+        "account": {k: account[k] for k in ("number", "name", "type", "id")},
         "from": first,
         "to": last,
-        "opening_balance": opening,
-        "lines": listed,
+        "opening_balance": ledger.opening,
         "debit": debit,
         "credit": credit,
-        "closing_balance": opening + debit - credit,
+        "closing_balance": ledger.opening + debit - credit,
     }
+
+
+async def general_ledger(
+    reader: AsyncConnection,
+    number: str,
+    first: date,
+    last: date,
+    limit: int,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One account's posted lines from `first` to `last`, a page of at most `limit` after
+    `cursor`, each with the running balance, which opens with the balance from the start of
+    `first`'s fiscal year; the totals and the closing balance are the whole span's.
+    `next_cursor` names where the next page starts, None after the last."""
+    ledger = await _ledger(reader, number, first, last)
+    account_id = ledger.account["id"]
+    moved = await _totals(reader, first, last, account_id=account_id)
+    after = _before(first) if cursor is None else _ledger_position(cursor, first, last)
+    page: list[dict[str, Any]] = []
+    position = None
+    if after is not None:
+        balance = ledger.opening
+        if after[0] >= first:
+            balance = await _balance_before(reader, account_id, ledger.year_start, after[0])
+            balance += await repo.day_moved_up_to(reader, account_id, after)
+        page, position = await _ledger_page(
+            reader, account_id, (first, last), after, balance, limit
+        )
+    next_cursor = None if position is None else ledger_cursor(position)
+    return _ledger_report(ledger, first, last, moved) | {
+        "lines": page,
+        "next_cursor": next_cursor,
+    }
+
+
+async def whole_general_ledger(
+    reader: AsyncConnection, number: str, first: date, last: date
+) -> dict[str, Any]:
+    """The general ledger with every line of the span (for the CSV download), read a page at
+    a time; each page's balances continue from the page before, so a posting that lands
+    between two pages cannot make the running balance jump."""
+    ledger = await _ledger(reader, number, first, last)
+    account_id = ledger.account["id"]
+    moved = await _totals(reader, first, last, account_id=account_id)
+    lines: list[dict[str, Any]] = []
+    after: repo.LinePosition | None = _before(first)
+    balance = ledger.opening
+    while after is not None:
+        page, after = await _ledger_page(
+            reader, account_id, (first, last), after, balance, _WHOLE_LEDGER_PAGE
+        )
+        lines += page
+        balance = page[-1]["balance"] if page else balance
+    return _ledger_report(ledger, first, last, moved) | {"lines": lines, "next_cursor": None}
 
 
 def _ledger_line(line: dict[str, Any], opening: Decimal) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 
 from app.domain.accounting import reports
 from app.http.csv_text import CSV_RESPONSE, csv_response, wants_csv
-from app.http.dependencies import ReaderDep, require
+from app.http.dependencies import DEFAULT_PAGE_SIZE, PageLimit, ReaderDep, require
 from app.http.problems import problem_responses
 from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.accounting.chart import READ
@@ -117,14 +117,25 @@ async def accounting_general_ledger(
     account: Annotated[AccountNumber, Query(description="The account's number")],
     from_: From,
     to: To,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=reports.LEDGER_CURSOR_PATTERN,
+            description="`next_cursor` of the previous page (JSON)",
+        ),
+    ] = None,
 ) -> GeneralLedger | Response:
     """Kontoblatt: one account's posted lines from `from` to `to` with the running balance,
-    opening with the balance from the fiscal year's start (at most 10,000 lines)."""
-    report = await reports.general_ledger(reader, account, from_, to)
+    opening with the balance from the fiscal year's start. JSON pages the lines (`limit`,
+    `cursor`; the totals and the closing balance are the whole span's); the CSV holds every
+    line of the span."""
     if wants_csv(request):
+        report = await reports.whole_general_ledger(reader, account, from_, to)
         rows = ([x["posting_date"], x["fiscal_year"], x["number"], x["document_ref"], x["text"],
                  x["debit"], x["credit"], x["balance"]] for x in report["lines"])  # fmt: skip
         header = ("posting_date", "fiscal_year", "number", "document_ref", "text", "debit",
                   "credit", "balance")  # fmt: skip
         return csv_response(header, rows, f"general-ledger-{account}-{from_}-{to}.csv")
+    report = await reports.general_ledger(reader, account, from_, to, limit, cursor)
     return GeneralLedger.model_validate(report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, String, Uuid, bindparam, text
@@ -39,25 +40,53 @@ _TOTALS = Prepared(
         """
     ).bindparams(*_SPAN_PARAMS, bindparam("account_id", type_=Uuid()))
 )
+# A page of one account's posted lines in journal order after a position (posting date,
+# fiscal year, number, line), each with the running total from the page's first line.
 _LINES = Prepared(
     text(
         """
-        SELECT e.posting_date, e.document_date, e.fiscal_year, e.number, e.id AS entry_id,
-               e.document_ref, e.text, l.line_no, l.amount,
-               sum(l.amount) OVER (ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no)
+        SELECT p.*,
+               sum(p.amount) OVER (ORDER BY p.posting_date, p.fiscal_year, p.number, p.line_no)
                  AS running
-          FROM accounting_journal_line l
-          JOIN accounting_journal_entry e ON e.id = l.entry_id
-         WHERE l.account_id = :account_id AND e.status = 'posted'
-           AND e.posting_date BETWEEN :first AND :last
-         ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no
-         LIMIT :row_limit
+          FROM (SELECT e.posting_date, e.document_date, e.fiscal_year, e.number,
+                       e.id AS entry_id, e.document_ref, e.text, l.line_no, l.amount
+                  FROM accounting_journal_line l
+                  JOIN accounting_journal_entry e ON e.id = l.entry_id
+                 WHERE l.account_id = :account_id AND e.status = 'posted'
+                   AND e.posting_date BETWEEN :first AND :last
+                   AND (e.posting_date, e.fiscal_year, e.number, l.line_no)
+                       > (:after_day, :after_year, :after_number, :after_line)
+                 ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no
+                 LIMIT :row_limit) p
+         ORDER BY p.posting_date, p.fiscal_year, p.number, p.line_no
         """
     ).bindparams(
         bindparam("account_id", type_=Uuid()),
         bindparam("first", type_=_DAY),
         bindparam("last", type_=_DAY),
+        bindparam("after_day", type_=_DAY),
+        bindparam("after_year", type_=Integer()),
+        bindparam("after_number", type_=Integer()),
+        bindparam("after_line", type_=Integer()),
         bindparam("row_limit", type_=Integer()),
+    )
+)
+# What one account's posted lines of one day move, up to a position on that day.
+_DAY_UP_TO = Prepared(
+    text(
+        """
+        SELECT coalesce(sum(l.amount), 0)
+          FROM accounting_journal_line l
+          JOIN accounting_journal_entry e ON e.id = l.entry_id
+         WHERE l.account_id = :account_id AND e.status = 'posted' AND e.posting_date = :day
+           AND (e.fiscal_year, e.number, l.line_no) <= (:year, :number, :line)
+        """
+    ).bindparams(
+        bindparam("account_id", type_=Uuid()),
+        bindparam("day", type_=_DAY),
+        bindparam("year", type_=Integer()),
+        bindparam("number", type_=Integer()),
+        bindparam("line", type_=Integer()),
     )
 )
 _ACCOUNT = Prepared(
@@ -101,9 +130,42 @@ async def account_by_number(reader: AsyncConnection, number: str) -> dict[str, A
     return await _ACCOUNT.one_or_none(reader, number=number)
 
 
+# Where a page of an account's lines starts after: posting date, fiscal year, number, line.
+LinePosition = tuple[date, int, int, int]
+
+
 async def account_lines(
-    reader: AsyncConnection, account_id: uuid.UUID, first: date, last: date, limit: int
+    reader: AsyncConnection,
+    account_id: uuid.UUID,
+    first: date,
+    last: date,
+    after: LinePosition,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """The account's posted lines booked from `first` to `last` in journal order, each with
-    the running total (debit positive) from `first` on; at most `limit`."""
-    return await _LINES.all(reader, account_id=account_id, first=first, last=last, row_limit=limit)
+    """At most `limit` of the account's posted lines booked from `first` to `last`, after
+    `after`, in journal order (posting date, fiscal year, number, line), each with the running
+    total (debit positive) from the first of them."""
+    day, year, number, line = after
+    return await _LINES.all(
+        reader,
+        account_id=account_id,
+        first=first,
+        last=last,
+        after_day=day,
+        after_year=year,
+        after_number=number,
+        after_line=line,
+        row_limit=limit,
+    )
+
+
+async def day_moved_up_to(
+    reader: AsyncConnection, account_id: uuid.UUID, position: LinePosition
+) -> Decimal:
+    """What the account's posted lines of the position's day move (debit positive), up to
+    and including the line at the position."""
+    day, year, number, line = position
+    moved: Decimal = await _DAY_UP_TO.scalar(
+        reader, account_id=account_id, day=day, year=year, number=number, line=line
+    )
+    return moved
