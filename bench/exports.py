@@ -9,7 +9,10 @@ does), then downloads, one request at a time through one uvicorn worker:
 
 and prints for each the time, the size and the server's peak resident memory (sampled every
 20 ms), against the floor: the same journal lines (entry, line, account) read by one COPY
-straight from PostgreSQL, which is what any export must at least do.
+straight from PostgreSQL, which is what any export must at least do. Meanwhile a neighbour
+calls GET /healthz on the same worker every 10 ms: its p50/p99 latency during the export,
+against the same calls with no export running, shows whether the export holds the event loop
+up for everyone else.
 
 Usage: .venv/bin/python bench/exports.py [--lines 1000000] [--rounds 3]
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import statistics
 import threading
 import time
@@ -116,21 +120,64 @@ class Measured:
     floor_seconds: float
     size: int
     peak_kib: int
+    neighbour_ms: tuple[float, float]  # p50, p99 of /healthz during the export
+
+
+@contextmanager
+def neighbour(base: str) -> Iterator[list[float]]:
+    """Latencies (ms) of GET /healthz, one call every 10 ms, while the block runs."""
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def call() -> None:
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+        while not done.wait(0.01):
+            started = time.perf_counter()
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            latencies.append((time.perf_counter() - started) * 1000)
+        connection.close()
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    try:
+        yield latencies
+    finally:
+        done.set()
+        caller.join()
+
+
+def _p50_p99(latencies: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(latencies, n=100)
+    return cuts[49], cuts[98]
+
+
+def idle_neighbour_ms(base: str, seconds: float = 3) -> tuple[float, float]:
+    with neighbour(base) as latencies:
+        time.sleep(seconds)
+    return _p50_p99(latencies)
 
 
 def measure(server: Server, token: str, path: str, rounds: int) -> Measured:
     """The median download time and the floor's over `rounds`, interleaved, and the peak RSS."""
     first, last = _span(path)
     query = FLOOR_QUERY.format(first=first, last=last)
-    times, floors, peaks, size = [], [], [], 0
+    times, floors, peaks, size, latencies = [], [], [], 0, []
     for _ in range(rounds):
         floors.append(asyncio.run(floor_seconds(server.database_url, query)))
         started = time.perf_counter()
-        with peak_rss(server.pid) as peak:
+        with peak_rss(server.pid) as peak, neighbour(server.base) as during:
             size = download(f"{server.base}/api/v1/accounting/exports/{path}", token)
         times.append(time.perf_counter() - started)
         peaks.append(peak[0])
-    return Measured(statistics.median(times), statistics.median(floors), size, max(peaks))
+        latencies += during
+    return Measured(
+        statistics.median(times),
+        statistics.median(floors),
+        size,
+        max(peaks),
+        _p50_p99(latencies),
+    )
 
 
 def main() -> None:
@@ -142,19 +189,24 @@ def main() -> None:
         _, token = sign_in_admin(server, EMAIL, PASSWORD)
         set_up_company(server.base, token)
         asyncio.run(load(server.database_url, args.lines))
+        idle = idle_neighbour_ms(server.base)
         results = {
             name: measure(server, token, path, args.rounds) for name, path in EXPORTS.items()
         }
     print(f"\nexports bench, {args.lines:,} lines over 2021-2025, one worker, {args.rounds} rounds")
     print(
-        f"{'export':<14} {'seconds':>8} {'floor s':>8} {'x floor':>8} {'MB out':>7} {'RSS MB':>7}"
+        f"{'export':<14} {'seconds':>8} {'floor s':>8} {'x floor':>8} {'MB out':>7}"
+        f" {'RSS MB':>7} {'nb p50 ms':>10} {'nb p99 ms':>10}"
     )
     for name, m in results.items():
         print(
             f"{name:<14} {m.seconds:>8.2f} {m.floor_seconds:>8.2f}"
             f" {m.seconds / m.floor_seconds:>8.1f} {m.size / 1e6:>7.1f} {m.peak_kib / 1024:>7.0f}"
+            f" {m.neighbour_ms[0]:>10.1f} {m.neighbour_ms[1]:>10.1f}"
         )
-    print("floor: the same lines read by one COPY from PostgreSQL; RSS: the server's peak")
+    print(f"{'no export':<55} {idle[0]:>10.1f} {idle[1]:>10.1f}")
+    print("floor: the same lines read by one COPY from PostgreSQL; RSS: the server's peak;")
+    print("nb: a neighbour's GET /healthz on the same worker, one every 10 ms")
 
 
 if __name__ == "__main__":

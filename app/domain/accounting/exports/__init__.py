@@ -3,11 +3,15 @@ and the GDPdU data carrier a tax auditor reads (GoBD "Z3" access). Both take the
 posted with a posting date from `first` to `last`; drafts never leave the books.
 
 The journal is read before the chart: the reads run outside a transaction, and accounts are
-never deleted, so every account the journal names is in the chart read after it.
+never deleted, so every account the journal names is in the chart read after it. Formatting
+and compressing run in a worker thread, a page at a time: an export of millions of lines
+takes many seconds of CPU, and on the event loop it would hold up every other request of the
+server's process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,7 +67,7 @@ async def _journal_pages(
         rows = await repo.journal_page(reader, first, last, after, last_year, _PAGE_ENTRIES)
         if not rows:
             return
-        entries = entries_from_rows(rows)
+        entries = await asyncio.to_thread(entries_from_rows, rows)
         yield entries
         if len(entries) < _PAGE_ENTRIES:
             return
@@ -116,7 +120,7 @@ async def datev_batch(
     entries = await _journal(reader, first, last, year)
     accounts = await repo.account_rows(reader)
     try:
-        bookings = datev.batch_bookings(entries)
+        bookings = await asyncio.to_thread(datev.batch_bookings, entries)
     except datev.TooManyBookings:
         raise _refused(
             "to",
@@ -137,7 +141,7 @@ async def datev_batch(
             a["number"] for a in accounts if a["tax_key"] and a["type"] in ("income", "expense")
         ),
     )
-    return datev.render_batch(header, bookings)
+    return await asyncio.to_thread(datev.render_batch, header, bookings)
 
 
 def _supplier(
@@ -183,8 +187,9 @@ async def gdpdu_data_carrier(
         writer = gdpdu.DataCarrierWriter(out, carrier)
         try:
             async for page in _journal_pages(reader, first, last, years):
-                writer.add(page)
-            writer.finish(accounts_from_rows(await repo.account_rows(reader)))
+                await asyncio.to_thread(writer.add, page)
+            accounts = accounts_from_rows(await repo.account_rows(reader))
+            await asyncio.to_thread(writer.finish, accounts)
         finally:
             writer.discard()
     except BaseException:
