@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 from app.schemas.ledger import EntryRead
 
 Status = Literal["open", "closed"]
-MONTH_PATTERN = r"^(1[89]|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+# The months of the books' dates (1900 to 2999): their fiscal years are the ones the fiscal-year
+# routes take (1899 for a year that starts within 1899 and ends in 1900, up to 2999).
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 class PeriodRead(BaseModel):

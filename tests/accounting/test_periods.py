@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent
-from tests.factories.accounting import ENTRIES, book, entry_body, line
+from tests.factories.accounting import ENTRIES, book, entry_body, line, set_up_company
 from tests.factories.identity import auth_headers
 
 API = "/api/v1/accounting"
@@ -143,3 +143,23 @@ async def test_the_database_keeps_a_closed_year_closed_and_a_counter_from_going_
     with pytest.raises(DBAPIError, match="is not allowed"):
         async with session.begin_nested():
             await session.execute(text(statement))
+
+
+async def test_every_month_that_can_be_closed_lies_in_a_fiscal_year_the_year_routes_take(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The books' first and last months, with fiscal years from July: 1900-01 is in fiscal
+    year 1899, 2999-12 in 2999; a month before the books' dates is no period (422)."""
+    headers = await auth_headers(app, "accountant")
+    await set_up_company(client, headers, fiscal_year_start_month=7)
+    for month in ["1900-01", "2999-12"]:
+        closed = await client.post(f"{API}/periods/{month}/close", headers=headers)
+        assert closed.status_code == 200, closed.text
+    years = await client.get(f"{API}/fiscal-years", headers=headers)
+    assert [y["fiscal_year"] for y in years.json()] == [1899, 2999]
+    for year in (1899, 2999):
+        periods = await client.get(f"{API}/periods", params={"fiscal_year": year}, headers=headers)
+        assert periods.status_code == 200, periods.text
+        closing = await client.post(f"{API}/fiscal-years/{year}/close", headers=headers)
+        assert closing.status_code == 409, closing.text  # its other months are open
+    assert (await client.post(f"{API}/periods/1899-12/close", headers=headers)).status_code == 422
