@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from fastapi import Request, Response
 
 CSV_MEDIA_TYPE = "text/csv"
+_SPOOL_IN_MEMORY = 16 * 1024 * 1024
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -53,6 +55,28 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+class CsvSpool:
+    """A CSV written a batch of rows at a time into a spooled temporary file (in memory up to
+    16 MB, then on disk), for a report too long to hold: `finish` hands out the file to send."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text, lineterminator="\r\n")
+        self._writer.writerow(header)
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._writer.writerows([_cell(v) for v in row] for row in rows)
+
+    def finish(self) -> IO[bytes]:
+        self._text.flush()
+        self._text.detach()
+        return self._file
+
+    def discard(self) -> None:
+        self._file.close()
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:

@@ -10,12 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.accounting import reports
 from app.domain.accounting.rules import month_end, spans
 from tests.factories.accounting import ENTRIES, book, line
 from tests.factories.identity import auth_headers
@@ -266,11 +268,12 @@ async def _ledger_pages(
 
 
 async def test_the_general_ledger_pages_its_lines_and_the_balance_runs_on_across_pages(
-    client: httpx.AsyncClient, accountant: dict[str, str]
+    client: httpx.AsyncClient, accountant: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Seven lines on Kasse, three of them on one day and two in one entry, and one before
     the span: pages of 2 (a page ends inside the day and inside the entry) hold exactly the
-    lines of one page of 500 and of the CSV, with the same running balances."""
+    lines of one page of 500 and of the CSV (read in pages of 2 too), with the same running
+    balances."""
     await book(client, accountant, day="2026-03-01", text="vorher")
     for text_, day in [("a", "2026-03-10"), ("b", "2026-03-12"), ("c", "2026-03-12")]:
         await book(client, accountant, day=day, text=text_)
@@ -302,10 +305,13 @@ async def test_the_general_ledger_pages_its_lines_and_the_balance_runs_on_across
         assert (page["opening_balance"], page["debit"], page["credit"]) == ("119.00", "369.00",
                                                                            "300.00")  # fmt: skip
         assert page["closing_balance"] == "188.00"
+    monkeypatch.setattr(reports, "_WHOLE_LEDGER_PAGE", 2)
     csv_ledger = await client.get(
         f"{REPORTS}/general-ledger", params=params | {"limit": 1},
         headers={**accountant, "Accept": "text/csv"},
     )  # fmt: skip
+    assert csv_ledger.headers["content-length"] == str(len(csv_ledger.content))
+    assert csv_ledger.headers["cache-control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(csv_ledger.text)))
     assert [(r["text"], r["balance"]) for r in rows] == [(x["text"], x["balance"]) for x in paged]
 

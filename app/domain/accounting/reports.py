@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -203,7 +203,10 @@ async def _ledger_page(
     (the balance at `after`), and the position of the last one when more follow."""
     first, last = span
     rows = await repo.account_lines(reader, account_id, first, last, after, limit + 1)
-    page = [_ledger_line(x, balance) for x in rows[:limit]]
+    page = []
+    for row in rows[:limit]:
+        balance += row["amount"]
+        page.append(_ledger_line(row, balance))
     if len(rows) <= limit:
         return page, None
     end = rows[limit - 1]
@@ -260,33 +263,32 @@ async def general_ledger(
     }
 
 
-async def whole_general_ledger(
+async def general_ledger_pages(
     reader: AsyncConnection, number: str, first: date, last: date
-) -> dict[str, Any]:
-    """The general ledger with every line of the span (for the CSV download), read a page at
-    a time; each page's balances continue from the page before, so a posting that lands
-    between two pages cannot make the running balance jump."""
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every line of the general ledger's span (for the CSV download), a page at a time; each
+    page's balances continue from the page before, so a posting that lands between two pages
+    cannot make the running balance jump. 404 and 422 as `general_ledger`."""
     ledger = await _ledger(reader, number, first, last)
     account_id = ledger.account["id"]
-    moved = await _totals(reader, first, last, account_id=account_id)
-    lines: list[dict[str, Any]] = []
     after: repo.LinePosition | None = _before(first)
     balance = ledger.opening
     while after is not None:
         page, after = await _ledger_page(
             reader, account_id, (first, last), after, balance, _WHOLE_LEDGER_PAGE
         )
-        lines += page
-        balance = page[-1]["balance"] if page else balance
-    return _ledger_report(ledger, first, last, moved) | {"lines": lines, "next_cursor": None}
+        if page:
+            yield page
+            balance = page[-1]["balance"]
 
 
-def _ledger_line(line: dict[str, Any], opening: Decimal) -> dict[str, Any]:
+def _ledger_line(line: dict[str, Any], balance: Decimal) -> dict[str, Any]:
+    """A line as the ledger shows it, with the balance after it."""
     amount: Decimal = line["amount"]
     keep = ("posting_date", "document_date", "fiscal_year", "number", "entry_id",
             "document_ref", "text")  # fmt: skip
     return {k: line[k] for k in keep} | {
         "debit": amount if amount > 0 else _ZERO,
         "credit": -amount if amount < 0 else _ZERO,
-        "balance": opening + line["running"],
+        "balance": balance,
     }

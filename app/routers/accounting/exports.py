@@ -3,16 +3,13 @@ auditor (a GDPdU data carrier). Both need `accounting:read`."""
 
 from __future__ import annotations
 
-import functools
-import io
 from typing import Annotated
 
 from fastapi import Query, Response
-from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
 from app.domain.accounting import exports
 from app.http.dependencies import ReaderDep
+from app.http.downloads import download, file_download
 from app.http.problems import problem_responses
 from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.accounting.chart import READ
@@ -22,22 +19,10 @@ router = AreaRouter(prefix="/api/v1/accounting", tags=["accounting"], route_clas
 
 DATEV_MEDIA_TYPE = "text/csv; charset=windows-1252"
 ZIP_MEDIA_TYPE = "application/zip"
-_CHUNK = 64 * 1024
-# Journals are confidential: no copy of a download in a shared cache.
-_NO_STORE = {"Cache-Control": "no-store"}
-
 First = Annotated[
     CalendarDate, Query(alias="from", description="First posting date (`YYYY-MM-DD`)")
 ]
 Last = Annotated[CalendarDate, Query(alias="to", description="Last posting date (`YYYY-MM-DD`)")]
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', **_NO_STORE}
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(content=content, media_type=media_type, headers=_attachment(filename))
 
 
 @router.get(
@@ -70,7 +55,7 @@ async def accounting_export_datev(
     and when it holds more than 99 999 bookings); 409 before the company is set up."""
     client = exports.DatevClient(consultant_number, client_number)
     content = await exports.datev_batch(reader, first, last, client)
-    return _download(content, DATEV_MEDIA_TYPE, f"EXTF_Buchungsstapel_{first}_{last}.csv")
+    return download(content, DATEV_MEDIA_TYPE, f"EXTF_Buchungsstapel_{first}_{last}.csv")
 
 
 @router.get(
@@ -92,11 +77,4 @@ async def accounting_export_gdpdu(reader: ReaderDep, first: First, last: Last) -
     GDPdU description standard, its DTD and the CSV tables it describes. 409 before the
     company is set up."""
     carrier = await exports.gdpdu_data_carrier(reader, first, last)
-    size = carrier.seek(0, io.SEEK_END)
-    carrier.seek(0)
-    return StreamingResponse(
-        iter(functools.partial(carrier.read, _CHUNK), b""),
-        media_type=ZIP_MEDIA_TYPE,
-        headers=_attachment(f"GDPdU_{first}_{last}.zip") | {"Content-Length": str(size)},
-        background=BackgroundTask(carrier.close),
-    )
+    return file_download(carrier, ZIP_MEDIA_TYPE, f"GDPdU_{first}_{last}.zip")

@@ -4,14 +4,16 @@ general ledger lists entries and needs `accounting:read`."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.domain.accounting import reports
-from app.http.csv_text import CSV_RESPONSE, csv_response, wants_csv
+from app.http.csv_text import CSV_MEDIA_TYPE, CSV_RESPONSE, CsvSpool, csv_response, wants_csv
 from app.http.dependencies import DEFAULT_PAGE_SIZE, PageLimit, ReaderDep, require
+from app.http.downloads import file_download
 from app.http.problems import problem_responses
 from app.http.routing import AreaRouter, DatabaseRoute
 from app.routers.accounting.chart import READ
@@ -105,6 +107,29 @@ async def accounting_balance_sheet(
     return BalanceSheet.model_validate(report)
 
 
+_LEDGER_HEADER = ("posting_date", "fiscal_year", "number", "document_ref", "text", "debit",
+                  "credit", "balance")  # fmt: skip
+
+
+def _ledger_rows(lines: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[x["posting_date"], x["fiscal_year"], x["number"], x["document_ref"], x["text"],
+             x["debit"], x["credit"], x["balance"]] for x in lines]  # fmt: skip
+
+
+async def _general_ledger_csv(reader: ReaderDep, account: str, first: date, last: date) -> Response:
+    """Every line of the span, written page by page to a spooled file off the event loop (a
+    year of a busy account is 100,000 lines and more), then streamed."""
+    spool = CsvSpool(_LEDGER_HEADER)
+    try:
+        async for page in reports.general_ledger_pages(reader, account, first, last):
+            await run_in_threadpool(spool.write, _ledger_rows(page))
+    except BaseException:
+        spool.discard()
+        raise
+    filename = f"general-ledger-{account}-{first}-{last}.csv"
+    return file_download(spool.finish(), f"{CSV_MEDIA_TYPE}; charset=utf-8", filename)
+
+
 @router.get(
     "/general-ledger",
     operation_id="accounting_general_ledger",
@@ -132,13 +157,6 @@ async def accounting_general_ledger(
     `cursor`; the totals and the closing balance are the whole span's); the CSV holds every
     line of the span."""
     if wants_csv(request):
-        report = await reports.whole_general_ledger(reader, account, from_, to)
-        rows = ([x["posting_date"], x["fiscal_year"], x["number"], x["document_ref"], x["text"],
-                 x["debit"], x["credit"], x["balance"]] for x in report["lines"])  # fmt: skip
-        header = ("posting_date", "fiscal_year", "number", "document_ref", "text", "debit",
-                  "credit", "balance")  # fmt: skip
-        filename = f"general-ledger-{account}-{from_}-{to}.csv"
-        # A year of a busy account is 100,000 lines: written off the event loop.
-        return await run_in_threadpool(csv_response, header, rows, filename)
+        return await _general_ledger_csv(reader, account, from_, to)
     report = await reports.general_ledger(reader, account, from_, to, limit, cursor)
     return GeneralLedger.model_validate(report)
