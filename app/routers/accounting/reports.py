@@ -8,9 +8,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from app.domain.accounting import reports
+from app.domain.worker_threads import in_thread
 from app.http.csv_text import CSV_MEDIA_TYPE, CSV_RESPONSE, CsvSpool, csv_response, wants_csv
 from app.http.dependencies import DEFAULT_PAGE_SIZE, PageLimit, ReaderDep, require
 from app.http.downloads import file_download
@@ -122,7 +122,7 @@ async def _general_ledger_csv(reader: ReaderDep, account: str, first: date, last
     spool = CsvSpool(_LEDGER_HEADER)
     try:
         async for page in reports.general_ledger_pages(reader, account, first, last):
-            await run_in_threadpool(spool.write, _ledger_rows(page))
+            await in_thread(spool.write, _ledger_rows(page))
     except BaseException:
         spool.discard()
         raise

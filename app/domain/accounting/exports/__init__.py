@@ -11,7 +11,6 @@ server's process.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from app.domain.accounting.exports.entries import (
 from app.domain.accounting.exports.fields import german_date
 from app.domain.accounting.rules import fiscal_year_of, fiscal_year_span
 from app.domain.errors import FieldError, InvalidInput
+from app.domain.worker_threads import in_thread
 
 # The fiscal years whose first and last days are dates (as for GET /journal-entries).
 _FIRST_YEAR, _LAST_YEAR = 1, 9998
@@ -67,7 +67,7 @@ async def _journal_pages(
         rows = await repo.journal_page(reader, first, last, after, last_year, _PAGE_ENTRIES)
         if not rows:
             return
-        entries = await asyncio.to_thread(entries_from_rows, rows)
+        entries = await in_thread(entries_from_rows, rows)
         yield entries
         if len(entries) < _PAGE_ENTRIES:
             return
@@ -120,7 +120,7 @@ async def datev_batch(
     entries = await _journal(reader, first, last, year)
     accounts = await repo.account_rows(reader)
     try:
-        bookings = await asyncio.to_thread(datev.batch_bookings, entries)
+        bookings = await in_thread(datev.batch_bookings, entries)
     except datev.TooManyBookings:
         raise _refused(
             "to",
@@ -141,7 +141,7 @@ async def datev_batch(
             a["number"] for a in accounts if a["tax_key"] and a["type"] in ("income", "expense")
         ),
     )
-    return await asyncio.to_thread(datev.render_batch, header, bookings)
+    return await in_thread(datev.render_batch, header, bookings)
 
 
 def _supplier(
@@ -187,9 +187,9 @@ async def gdpdu_data_carrier(
         writer = gdpdu.DataCarrierWriter(out, carrier)
         try:
             async for page in _journal_pages(reader, first, last, years):
-                await asyncio.to_thread(writer.add, page)
+                await in_thread(writer.add, page)
             accounts = accounts_from_rows(await repo.account_rows(reader))
-            await asyncio.to_thread(writer.finish, accounts)
+            await in_thread(writer.finish, accounts)
         finally:
             writer.discard()
     except BaseException:
