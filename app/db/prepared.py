@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -163,3 +164,16 @@ class Prepared:
         """Runs a statement that returns nothing."""
         driver = await self._driver(db)
         await self._run(driver, driver.execute, self._arguments(params))
+
+
+@asynccontextmanager
+async def one_snapshot(reader: AsyncConnection) -> AsyncIterator[None]:
+    """Statements run on `reader` inside the block see the database at one moment: a
+    read-only REPEATABLE READ transaction (no xid, so it holds back no other transaction's
+    view of what committed). Inside a transaction already (a test's), it is that one's."""
+    driver = await Prepared._driver(reader)
+    if driver.is_in_transaction():
+        yield
+        return
+    async with driver.transaction(isolation="repeatable_read", readonly=True):
+        yield

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.models.accounting import Account, JournalEntry, JournalLine
 from app.db.prepared import Prepared
+from app.db.prepared import one_snapshot as one_snapshot  # the exports read in one
 
 _entry = JournalEntry.__table__.alias("e")
 _reversed = JournalEntry.__table__.alias("r")

@@ -2,8 +2,8 @@
 and the GDPdU data carrier a tax auditor reads (GoBD "Z3" access). Both take the entries
 posted with a posting date from `first` to `last`; drafts never leave the books.
 
-The journal is read before the chart: the reads run outside a transaction, and accounts are
-never deleted, so every account the journal names is in the chart read after it. Formatting
+Each export reads in one snapshot (a read-only REPEATABLE READ transaction), a page at a time:
+it holds the books of one moment, and its chart every account its journal names. Formatting
 and compressing run in a worker thread, a page at a time: an export of millions of lines
 takes many seconds of CPU, and on the event loop it would hold up every other request of the
 server's process.
@@ -114,11 +114,12 @@ async def datev_batch(
     DATEV takes in one batch; 409 until the company is set up."""
     client = client or DatevClient()
     _check_span(first, last)
-    company = await books_company(reader)
-    start_month = company["fiscal_year_start_month"]
-    year = _batch_year(first, last, start_month)
-    entries = await _journal(reader, first, last, year)
-    accounts = await repo.account_rows(reader)
+    async with repo.one_snapshot(reader):
+        company = await books_company(reader)
+        start_month = company["fiscal_year_start_month"]
+        year = _batch_year(first, last, start_month)
+        entries = await _journal(reader, first, last, year)
+        accounts = await repo.account_rows(reader)
     try:
         bookings = await in_thread(datev.batch_bookings, entries)
     except datev.TooManyBookings:
@@ -161,6 +162,23 @@ def _supplier(
     return gdpdu.Supplier(company["legal_name"], location, "; ".join(facts))
 
 
+async def _write_carrier(
+    reader: AsyncConnection, first: date, last: date, moment: datetime, out: IO[bytes]
+) -> None:
+    company = await books_company(reader)
+    start_month = company["fiscal_year_start_month"]
+    years = (_fiscal_year(first, start_month, "from"), _fiscal_year(last, start_month, "to"))
+    carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
+    writer = gdpdu.DataCarrierWriter(out, carrier)
+    try:
+        async for page in _journal_pages(reader, first, last, years):
+            await in_thread(writer.add, page)
+        accounts = accounts_from_rows(await repo.account_rows(reader))
+        await in_thread(writer.finish, accounts)
+    finally:
+        writer.discard()
+
+
 async def gdpdu_data_carrier(
     reader: AsyncConnection,
     first: date,
@@ -173,25 +191,14 @@ async def gdpdu_data_carrier(
     read page by page: memory stays bounded however long the span. 422 when `to` is before
     `from`; 409 until the company is set up.
 
-    Pages are separate statements outside a transaction; posted entries never change and a
-    new posting takes the next number of its year, so an entry is in the carrier whole (with
-    all its lines) or not at all."""
+    Every page is read in one snapshot: the carrier holds the books as they were when the
+    export began, however long it takes and whatever is posted meanwhile."""
     _check_span(first, last)
-    company = await books_company(reader)
-    start_month = company["fiscal_year_start_month"]
-    years = (_fiscal_year(first, start_month, "from"), _fiscal_year(last, start_month, "to"))
     moment = (created_at or datetime.now(UTC)).astimezone(UTC)
-    carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     try:
-        writer = gdpdu.DataCarrierWriter(out, carrier)
-        try:
-            async for page in _journal_pages(reader, first, last, years):
-                await in_thread(writer.add, page)
-            accounts = accounts_from_rows(await repo.account_rows(reader))
-            await in_thread(writer.finish, accounts)
-        finally:
-            writer.discard()
+        async with repo.one_snapshot(reader):
+            await _write_carrier(reader, first, last, moment, out)
     except BaseException:
         out.close()
         raise
