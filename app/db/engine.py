@@ -57,10 +57,25 @@ class Database:
             yield self.shared_connection
             return
         async with self.engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            finally:
+                await _drop_if_in_transaction(connection)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _drop_if_in_transaction(connection: AsyncConnection) -> None:
+    """A reader's statements may run a transaction of their own on the driver (see
+    prepared.py), which SQLAlchemy does not know of and would not end when the connection goes
+    back to the pool. Should one be left open (a request cancelled while it ended), the
+    connection is dropped rather than handed to the next request inside it."""
+    if connection.invalidated:
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is not None and driver.is_in_transaction():
+        await connection.invalidate()
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:
