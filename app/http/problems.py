@@ -98,8 +98,11 @@ def _slug(status: HTTPStatus) -> str:
 
 
 # The server is up but takes no more work for now: out of connections (53300), of memory or
-# disk (class 53), or shutting down / starting up (57P01-57P03).
-_UNAVAILABLE_STATES = frozenset({"53000", "53100", "53200", "53300", "57P01", "57P02", "57P03"})
+# disk (class 53), shutting down / starting up (57P01-57P03), or too busy to finish in time:
+# a statement past the statement timeout (57014), a lock not granted in time (55P03).
+_UNAVAILABLE_STATES = frozenset(
+    {"53000", "53100", "53200", "53300", "57P01", "57P02", "57P03", "57014", "55P03"}
+)
 
 
 def is_database_unavailable(exc: BaseException) -> bool:

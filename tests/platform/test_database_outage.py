@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import APIRouter, Request
@@ -24,6 +25,9 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade_to_head
 from app.http.routing import DatabaseRoute
 from app.main import create_app
+from tests.conftest import CommittedApp
+from tests.factories.accounting import COMPANY, company_body
+from tests.factories.identity import auth_headers
 
 PROBLEM = "application/problem+json"
 
@@ -134,3 +138,23 @@ async def test_a_server_out_of_connections_is_503_not_500(
         async with admin.begin() as conn:
             await conn.execute(text(f"DROP ROLE {role}"))
         await admin.dispose()
+
+
+async def test_a_statement_that_waits_past_the_statement_timeout_is_503_not_500(
+    committed_app_with: CommittedApp,
+) -> None:
+    """A lock held elsewhere longer than the statement timeout (SQLSTATE 57014): the server
+    is too busy to answer now, not broken."""
+    async with committed_app_with(db_statement_timeout_ms=500) as app:
+        settings: Settings = app.state.settings
+        holder = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+        try:
+            async with holder.transaction():
+                await holder.execute("LOCK TABLE accounting_company IN SHARE MODE")
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                    headers = await auth_headers(app, "accountant")
+                    response = await client.put(COMPANY, json=company_body(), headers=headers)
+            assert_unavailable(response, retry_after=settings.retry_after_seconds)
+        finally:
+            await holder.close()

@@ -2,8 +2,10 @@
 and the GDPdU data carrier a tax auditor reads (GoBD "Z3" access). Both take the entries
 posted with a posting date from `first` to `last`; drafts never leave the books.
 
-Each export reads in one snapshot (a read-only REPEATABLE READ transaction), a page at a time:
-it holds the books of one moment, and its chart every account its journal names. Formatting
+Each export reads its journal and chart in one snapshot (a read-only REPEATABLE READ
+transaction), a page at a time: it holds the books of one moment, and its chart every account
+its journal names. The company is read before, outside it: a company change locks the company
+table, and would otherwise wait for the whole export, and every booking behind it. Formatting
 and compressing run in a worker thread, a page at a time: an export of millions of lines
 takes many seconds of CPU, and on the event loop it would hold up every other request of the
 server's process.
@@ -114,10 +116,10 @@ async def datev_batch(
     DATEV takes in one batch; 409 until the company is set up."""
     client = client or DatevClient()
     _check_span(first, last)
+    company = await books_company(reader)
+    start_month = company["fiscal_year_start_month"]
+    year = _batch_year(first, last, start_month)
     async with repo.one_snapshot(reader):
-        company = await books_company(reader)
-        start_month = company["fiscal_year_start_month"]
-        year = _batch_year(first, last, start_month)
         entries = await _journal(reader, first, last, year)
         accounts = await repo.account_rows(reader)
     try:
@@ -163,12 +165,9 @@ def _supplier(
 
 
 async def _write_carrier(
-    reader: AsyncConnection, first: date, last: date, moment: datetime, out: IO[bytes]
+    reader: AsyncConnection, carrier: gdpdu.DataCarrier, years: tuple[int, int], out: IO[bytes]
 ) -> None:
-    company = await books_company(reader)
-    start_month = company["fiscal_year_start_month"]
-    years = (_fiscal_year(first, start_month, "from"), _fiscal_year(last, start_month, "to"))
-    carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
+    first, last = carrier.first, carrier.last
     writer = gdpdu.DataCarrierWriter(out, carrier)
     try:
         async for page in _journal_pages(reader, first, last, years):
@@ -194,11 +193,15 @@ async def gdpdu_data_carrier(
     Every page is read in one snapshot: the carrier holds the books as they were when the
     export began, however long it takes and whatever is posted meanwhile."""
     _check_span(first, last)
+    company = await books_company(reader)
+    start_month = company["fiscal_year_start_month"]
+    years = (_fiscal_year(first, start_month, "from"), _fiscal_year(last, start_month, "to"))
     moment = (created_at or datetime.now(UTC)).astimezone(UTC)
+    carrier = gdpdu.DataCarrier(_supplier(company, first, last, moment), first, last, moment)
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     try:
         async with repo.one_snapshot(reader):
-            await _write_carrier(reader, first, last, moment, out)
+            await _write_carrier(reader, carrier, years, out)
     except BaseException:
         out.close()
         raise
