@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings
+from app.db.prepared import unfinished_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +68,14 @@ class Database:
 
 
 async def _drop_if_in_transaction(connection: AsyncConnection) -> None:
-    """A reader's statements may run a transaction of their own on the driver (see
-    prepared.py), which SQLAlchemy does not know of and would not end when the connection goes
-    back to the pool. Should one be left open (a request cancelled while it ended), the
+    """A reader may run a transaction of its own on the driver (prepared.one_snapshot), which
+    SQLAlchemy does not know of and would not end when the connection goes back to the pool.
+    Should one be left unfinished (a request cancelled while it began or ended), the
     connection is dropped rather than handed to the next request inside it."""
     if connection.invalidated:
         return
     driver = (await connection.get_raw_connection()).driver_connection
-    if driver is not None and driver.is_in_transaction():
+    if driver is not None and unfinished_transaction(driver):
         await connection.invalidate()
 
 

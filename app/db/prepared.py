@@ -15,9 +15,11 @@ the driver's own, which the error handlers know.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,19 +89,14 @@ async def _session_driver(session: AsyncSession) -> Any:
     return driver
 
 
-# For a statement planned anew for its values each time (see Prepared's `custom_plan`).
-_CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan"
-_DEFAULT_PLAN = "SET LOCAL plan_cache_mode TO DEFAULT"
-
-
 class Prepared:
     """`custom_plan=True` is for a statement whose best plan depends on its values (a range
     of days that may hold a hundred lines or a year's): asyncpg reuses the prepared statement,
     and after five runs PostgreSQL may settle on one generic plan, guessed for unknown values,
     that reads a whole year where an index would read a page (measured: 5 ms custom, 196 ms
-    generic, for a page of a busy account's ledger). Such a statement runs with
-    `plan_cache_mode = force_custom_plan` set for its own transaction (or for its statement
-    within the caller's), which costs a planning of a fraction of a millisecond per run."""
+    generic, for a page of a busy account's ledger). Such a statement is prepared afresh for
+    each run, outside asyncpg's cache, and a statement's first runs are always planned for
+    their values: one more round trip (Parse) and a planning of a fraction of a millisecond."""
 
     def __init__(self, statement: Executable, *, custom_plan: bool = False) -> None:
         self._custom_plan = custom_plan
@@ -119,19 +116,13 @@ class Prepared:
         assert driver is not None
         return driver
 
-    async def _run(self, driver: Any, call: Callable[..., Awaitable[Any]], args: list[Any]) -> Any:
+    async def _run(self, driver: Any, method: str, args: list[Any]) -> Any:
+        """`method` (fetch, fetchrow, execute) of the driver with the statement and `args`."""
         try:
             if not self._custom_plan:
-                return await call(self.sql, *args)
-            if not driver.is_in_transaction():
-                async with driver.transaction():
-                    await driver.execute(_CUSTOM_PLAN)
-                    return await call(self.sql, *args)
-            await driver.execute(_CUSTOM_PLAN)
-            result = await call(self.sql, *args)
-            # On an error the transaction is over anyway, and the setting with it.
-            await driver.execute(_DEFAULT_PLAN)
-            return result
+                return await getattr(driver, method)(self.sql, *args)
+            statement = await driver.prepare(self.sql)  # not cached: planned for these values
+            return await getattr(statement, "fetch" if method == "execute" else method)(*args)
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
             translated = next(sa for pg, sa in _TRANSLATED if isinstance(exc, pg))
             # Bound values are personal data (e-mails, names): never in the message (and logs).
@@ -147,13 +138,13 @@ class Prepared:
     async def all(self, db: Executor, **params: Any) -> list[dict[str, Any]]:
         """Every row, each as a dict of column name to value."""
         driver = await self._driver(db)
-        rows = await self._run(driver, driver.fetch, self._arguments(params))
+        rows = await self._run(driver, "fetch", self._arguments(params))
         return [dict(row) for row in rows]
 
     async def one_or_none(self, db: Executor, **params: Any) -> dict[str, Any] | None:
         """The one row as a dict of column name to value, or None."""
         driver = await self._driver(db)
-        row = await self._run(driver, driver.fetchrow, self._arguments(params))
+        row = await self._run(driver, "fetchrow", self._arguments(params))
         return None if row is None else dict(row)
 
     async def scalar(self, db: Executor, **params: Any) -> Any:
@@ -163,17 +154,38 @@ class Prepared:
     async def execute(self, db: Executor, **params: Any) -> None:
         """Runs a statement that returns nothing."""
         driver = await self._driver(db)
-        await self._run(driver, driver.execute, self._arguments(params))
+        await self._run(driver, "execute", self._arguments(params))
+
+
+# Drivers with a transaction one_snapshot began and has not seen end: a cancellation can
+# interrupt the BEGIN or the COMMIT, and asyncpg then still holds the transaction as its own
+# (the next BEGIN on the connection would only make a savepoint), whatever the server says.
+_UNFINISHED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def unfinished_transaction(driver: Any) -> bool:
+    """True when the driver connection may be inside a transaction nobody will end."""
+    return bool(driver.is_in_transaction()) or driver in _UNFINISHED
 
 
 @asynccontextmanager
 async def one_snapshot(reader: AsyncConnection) -> AsyncIterator[None]:
     """Statements run on `reader` inside the block see the database at one moment: a
-    read-only REPEATABLE READ transaction (no xid, so it holds back no other transaction's
-    view of what committed). Inside a transaction already (a test's), it is that one's."""
+    read-only REPEATABLE READ transaction. It takes no transaction id, so no other
+    transaction's view waits for it (VACUUM does keep what it might still read). Inside a
+    transaction already (a test's), it is that one's. The reader is dropped, not pooled,
+    should the transaction not end cleanly (engine.py)."""
     driver = await Prepared._driver(reader)
     if driver.is_in_transaction():
         yield
         return
-    async with driver.transaction(isolation="repeatable_read", readonly=True):
-        yield
+    _UNFINISHED.add(driver)
+    try:
+        async with driver.transaction(isolation="repeatable_read", readonly=True):
+            yield
+    except asyncio.CancelledError:
+        raise  # its BEGIN or ROLLBACK may be cut off: the connection stays marked
+    except BaseException:
+        _UNFINISHED.discard(driver)  # rolled back
+        raise
+    _UNFINISHED.discard(driver)

@@ -4,18 +4,27 @@ connection's settings as they were."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.config import Settings
 from app.db.engine import Database
-from app.db.prepared import Prepared
+from app.db.prepared import Prepared, one_snapshot
 
 _MODE = "SELECT current_setting('plan_cache_mode') AS mode"
-CUSTOM = Prepared(text(_MODE), custom_plan=True)
 PLAIN = Prepared(text(_MODE))
+BACKEND = Prepared(text("SELECT pg_backend_pid() AS pid"))
+_NEXT = "SELECT CAST(:n AS INTEGER) + 1 AS {name}"
+CUSTOM_NEXT = Prepared(text(_NEXT.format(name="custom")), custom_plan=True)
+PLAIN_NEXT = Prepared(text(_NEXT.format(name="plain")))
+_PLANS = text(
+    "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)"
+    " FROM pg_prepared_statements WHERE statement = :sql"
+)
 
 
 async def _in_transaction(conn: AsyncConnection) -> bool:
@@ -24,25 +33,23 @@ async def _in_transaction(conn: AsyncConnection) -> bool:
     return bool(driver.is_in_transaction())
 
 
-async def test_a_custom_planned_statement_outside_a_transaction_runs_in_its_own(
+async def _plans(conn: AsyncConnection, statement: Prepared) -> tuple[int, int]:
+    generic, custom = (await conn.execute(_PLANS, {"sql": statement.sql})).one()
+    return int(generic), int(custom)
+
+
+async def test_a_custom_planned_statement_is_planned_for_its_values_every_time(
     engine: AsyncEngine,
 ) -> None:
+    """Past the five runs after which PostgreSQL settles on a generic plan for a reused
+    statement, as the plain one shows."""
     async with engine.connect() as conn:
+        for n in range(8):
+            assert await CUSTOM_NEXT.scalar(conn, n=n) == n + 1
+            assert await PLAIN_NEXT.scalar(conn, n=n) == n + 1
         assert not await _in_transaction(conn)
-        for _ in range(7):  # past the five runs after which a generic plan may be chosen
-            assert await CUSTOM.scalar(conn) == "force_custom_plan"
-        assert not await _in_transaction(conn)
-        assert await PLAIN.scalar(conn) == "auto"
-
-
-async def test_a_custom_planned_statement_inside_a_transaction_leaves_it_as_it_was(
-    engine: AsyncEngine,
-) -> None:
-    async with engine.connect() as conn, conn.begin():
-        await conn.execute(text("SELECT 1"))  # BEGIN is sent with the first statement
-        assert await _in_transaction(conn)
-        assert await CUSTOM.scalar(conn) == "force_custom_plan"
-        assert await _in_transaction(conn)
+        assert (await _plans(conn, CUSTOM_NEXT))[0] == 0
+        assert (await _plans(conn, PLAIN_NEXT))[0] > 0
         assert await PLAIN.scalar(conn) == "auto"
 
 
@@ -60,5 +67,34 @@ async def test_a_reader_left_inside_a_transaction_of_the_driver_is_not_handed_ou
         async with database.reader() as reader:
             assert not await _in_transaction(reader)
             assert await PLAIN.scalar(reader) == "auto"
+    finally:
+        await database.dispose()
+
+
+async def test_a_reader_whose_snapshot_was_cut_off_by_a_cancellation_is_dropped(
+    make_settings: Callable[..., Settings], database_url: URL
+) -> None:
+    """A cancellation can cut off the snapshot's BEGIN or ROLLBACK, after which asyncpg would
+    turn the next request's BEGIN into a savepoint: such a connection is not pooled again."""
+    database = Database.from_settings(make_settings(database_url, db_pool_size=1,
+                                                    db_max_overflow=0))  # fmt: skip
+    started = asyncio.Event()
+
+    async def read_in_snapshot() -> None:
+        async with database.reader() as reader, one_snapshot(reader):
+            started.set()
+            await asyncio.sleep(30)
+
+    try:
+        async with database.reader() as reader:
+            before = await BACKEND.scalar(reader)
+        task = asyncio.create_task(read_in_snapshot())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with database.reader() as reader:
+            assert not await _in_transaction(reader)
+            assert await BACKEND.scalar(reader) != before
     finally:
         await database.dispose()
