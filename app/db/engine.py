@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings
-from app.db.prepared import unfinished_transaction
+from app.db.prepared import unusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +61,21 @@ class Database:
             try:
                 yield await connection.execution_options(isolation_level="AUTOCOMMIT")
             finally:
-                await _drop_if_in_transaction(connection)
+                await _drop_if_unusable(connection)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-async def _drop_if_in_transaction(connection: AsyncConnection) -> None:
-    """A reader may run a transaction of its own on the driver (prepared.one_snapshot), which
-    SQLAlchemy does not know of and would not end when the connection goes back to the pool.
-    Should one be left unfinished (a request cancelled while it began or ended), the
-    connection is dropped rather than handed to the next request inside it."""
+async def _drop_if_unusable(connection: AsyncConnection) -> None:
+    """A reader runs statements on the driver (prepared.py), past SQLAlchemy, which therefore
+    neither notices a connection that died nor ends a transaction the reader began there
+    (prepared.one_snapshot). Such a connection is dropped rather than handed to the next
+    request: closed, or inside a transaction a cancellation or an error cut off."""
     if connection.invalidated:
         return
     driver = (await connection.get_raw_connection()).driver_connection
-    if driver is not None and unfinished_transaction(driver):
+    if driver is not None and unusable(driver):
         await connection.invalidate()
 
 

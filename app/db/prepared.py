@@ -15,7 +15,6 @@ the driver's own, which the error handlers know.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 import weakref
@@ -157,15 +156,18 @@ class Prepared:
         await self._run(driver, "execute", self._arguments(params))
 
 
-# Drivers with a transaction one_snapshot began and has not seen end: a cancellation can
-# interrupt the BEGIN or the COMMIT, and asyncpg then still holds the transaction as its own
-# (the next BEGIN on the connection would only make a savepoint), whatever the server says.
+# Drivers with a transaction one_snapshot began and has not seen end cleanly: a cancellation
+# or an error can cut off the BEGIN or the ROLLBACK, and asyncpg then still holds the
+# transaction as its own (the next BEGIN on the connection would only make a savepoint),
+# whatever the server says.
 _UNFINISHED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def unfinished_transaction(driver: Any) -> bool:
-    """True when the driver connection may be inside a transaction nobody will end."""
-    return bool(driver.is_in_transaction()) or driver in _UNFINISHED
+def unusable(driver: Any) -> bool:
+    """True when the driver connection is closed (its server process ended: statements run
+    on the driver pass its errors by SQLAlchemy, which would not drop it) or may be inside a
+    transaction nobody will end."""
+    return bool(driver.is_closed() or driver.is_in_transaction()) or driver in _UNFINISHED
 
 
 @asynccontextmanager
@@ -180,12 +182,8 @@ async def one_snapshot(reader: AsyncConnection) -> AsyncIterator[None]:
         yield
         return
     _UNFINISHED.add(driver)
-    try:
-        async with driver.transaction(isolation="repeatable_read", readonly=True):
-            yield
-    except asyncio.CancelledError:
-        raise  # its BEGIN or ROLLBACK may be cut off: the connection stays marked
-    except BaseException:
-        _UNFINISHED.discard(driver)  # rolled back
-        raise
+    async with driver.transaction(isolation="repeatable_read", readonly=True):
+        yield
+    # Only a clean end unmarks it: after a cancellation, or an error that may have cut off the
+    # BEGIN or the ROLLBACK, the connection is dropped rather than trusted.
     _UNFINISHED.discard(driver)

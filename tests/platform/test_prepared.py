@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import asyncpg
 import pytest
 from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,6 +19,9 @@ from app.db.prepared import Prepared, one_snapshot
 _MODE = "SELECT current_setting('plan_cache_mode') AS mode"
 PLAIN = Prepared(text(_MODE))
 BACKEND = Prepared(text("SELECT pg_backend_pid() AS pid"))
+# What a statement on a connection whose server process ended raises, depending on when the
+# driver learns of it.
+_DRIVER_ERRORS = (asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresError)
 _NEXT = "SELECT CAST(:n AS INTEGER) + 1 AS {name}"
 CUSTOM_NEXT = Prepared(text(_NEXT.format(name="custom")), custom_plan=True)
 PLAIN_NEXT = Prepared(text(_NEXT.format(name="plain")))
@@ -96,5 +100,25 @@ async def test_a_reader_whose_snapshot_was_cut_off_by_a_cancellation_is_dropped(
         async with database.reader() as reader:
             assert not await _in_transaction(reader)
             assert await BACKEND.scalar(reader) != before
+    finally:
+        await database.dispose()
+
+
+async def test_a_reader_whose_server_process_ended_is_not_handed_out_again(
+    make_settings: Callable[..., Settings], database_url: URL, engine: AsyncEngine
+) -> None:
+    """Its statements fail past SQLAlchemy, which would pool the dead connection again: one
+    failed read, then the next reader has a live connection."""
+    database = Database.from_settings(make_settings(database_url, db_pool_size=1,
+                                                    db_max_overflow=0))  # fmt: skip
+    try:
+        async with database.reader() as reader:
+            pid = await BACKEND.scalar(reader)
+            async with engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(_DRIVER_ERRORS):
+                await BACKEND.scalar(reader)
+        async with database.reader() as reader:
+            assert await BACKEND.scalar(reader) != pid
     finally:
         await database.dispose()
