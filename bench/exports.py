@@ -26,7 +26,7 @@ import statistics
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,22 +59,33 @@ def _rss_kib(pid: int) -> int:
 
 
 @contextmanager
+def repeating(step: Callable[[], None], every: float) -> Iterator[None]:
+    """`step()` every `every` seconds in a thread of its own while the block runs."""
+    done = threading.Event()
+
+    def run() -> None:
+        while not done.wait(every):
+            step()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join()
+
+
+@contextmanager
 def peak_rss(pid: int) -> Iterator[list[int]]:
     """The highest resident memory of `pid` while the block runs, in KiB (in the list)."""
     peak = [_rss_kib(pid)]
-    done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.02):
-            peak[0] = max(peak[0], _rss_kib(pid))
+        peak[0] = max(peak[0], _rss_kib(pid))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
+    with repeating(sample, 0.02):
         yield peak
-    finally:
-        done.set()
-        sampler.join()
 
 
 def download(url: str, token: str) -> int:
@@ -127,24 +138,19 @@ class Measured:
 def neighbour(base: str) -> Iterator[list[float]]:
     """Latencies (ms) of GET /healthz, one call every 10 ms, while the block runs."""
     latencies: list[float] = []
-    done = threading.Event()
+    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
 
     def call() -> None:
-        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
-        while not done.wait(0.01):
-            started = time.perf_counter()
-            connection.request("GET", "/healthz")
-            connection.getresponse().read()
-            latencies.append((time.perf_counter() - started) * 1000)
-        connection.close()
+        started = time.perf_counter()
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        latencies.append((time.perf_counter() - started) * 1000)
 
-    caller = threading.Thread(target=call, daemon=True)
-    caller.start()
     try:
-        yield latencies
+        with repeating(call, 0.01):
+            yield latencies
     finally:
-        done.set()
-        caller.join()
+        connection.close()
 
 
 def _p50_p99(latencies: list[float]) -> tuple[float, float]:

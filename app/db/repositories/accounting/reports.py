@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, String, Uuid, bindparam, text
+from sqlalchemy import BindParameter, Integer, String, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.models.accounting import JournalEntry
@@ -53,20 +53,27 @@ _ACCOUNT_LINES = """
          ORDER BY e.posting_date, e.fiscal_year, e.number, l.line_no
          LIMIT :row_limit
         """
+
+
+def _day_position() -> list[BindParameter[Any]]:
+    """The parameters naming an account and a position on a day: the day, then the fiscal
+    year, number and line of a line booked on it."""
+    return [
+        bindparam("account_id", type_=Uuid()),
+        bindparam("day", type_=_DAY),
+        bindparam("year", type_=Integer()),
+        bindparam("number", type_=Integer()),
+        bindparam("line", type_=Integer()),
+    ]
+
+
 _DAY_REST = Prepared(
     text(
         _ACCOUNT_LINES.format(
             where="e.posting_date = :day AND (e.fiscal_year, e.number, l.line_no)"
             " > (:year, :number, :line)"
         )
-    ).bindparams(
-        bindparam("account_id", type_=Uuid()),
-        bindparam("day", type_=_DAY),
-        bindparam("year", type_=Integer()),
-        bindparam("number", type_=Integer()),
-        bindparam("line", type_=Integer()),
-        bindparam("row_limit", type_=Integer()),
-    )
+    ).bindparams(*_day_position(), bindparam("row_limit", type_=Integer()))
 )
 _DAYS = Prepared(
     text(_ACCOUNT_LINES.format(where="e.posting_date BETWEEN :first AND :last")).bindparams(
@@ -88,13 +95,7 @@ _DAY_UP_TO = Prepared(
          WHERE l.account_id = :account_id AND e.status = 'posted' AND e.posting_date = :day
            AND (e.fiscal_year, e.number, l.line_no) <= (:year, :number, :line)
         """
-    ).bindparams(
-        bindparam("account_id", type_=Uuid()),
-        bindparam("day", type_=_DAY),
-        bindparam("year", type_=Integer()),
-        bindparam("number", type_=Integer()),
-        bindparam("line", type_=Integer()),
-    )
+    ).bindparams(*_day_position())
 )
 _ACCOUNT = Prepared(
     text(
